@@ -1,0 +1,53 @@
+"""shared_utils: the Python package of the "Zoom In" Circuits course.
+
+Organised by what a student does:
+
+* :mod:`~shared_utils.model` and :mod:`~shared_utils.names`: load InceptionV1, name neurons;
+* :mod:`~shared_utils.activations`: get activations;
+* :mod:`~shared_utils.data`: the ImageNet sample and the articles' data files;
+* :mod:`~shared_utils.checks`: feedback in lab exercises;
+* :mod:`~shared_utils.device`: cuda / mps / cpu and per-device defaults.
+
+Modules import lazily, so ``import shared_utils`` is cheap; import what you use:
+``from shared_utils import load_inceptionv1, parse_unit, capture``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_inceptionv1": "model",
+    "weights_label": "model",
+    "is_trained": "model",
+    "preprocess": "model",
+    "WeightsUnavailableError": "model",
+    "parse_unit": "names",
+    "parse_units": "names",
+    "format_unit": "names",
+    "branch_of": "names",
+    "from_branch": "names",
+    "branch_range": "names",
+    "layer_info": "names",
+    "Unit": "names",
+    "capture": "activations",
+    "capture_units": "activations",
+    "channel_stats": "activations",
+    "forward_logits": "activations",
+    "imagenet_sample": "data",
+    "load_image": "data",
+    "taxonomy": "data",
+    "load_circuits_json": "data",
+    "get_device": "device",
+    "budget": "device",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'shared_utils' has no attribute {name!r}")

@@ -1,0 +1,85 @@
+"""Downloads with a progress bar, a cache and content checks (used by model.py and data.py)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+__all__ = ["cache_dir", "download", "sha256_of", "git_blob_sha1_of", "DownloadError"]
+
+
+class DownloadError(RuntimeError):
+    """A file could not be fetched (offline, moved, or its content did not match)."""
+
+
+def cache_dir(*parts: str) -> Path:
+    """``$ZOOM_IN_CACHE`` (default ``~/.cache/zoom-in``) joined with ``parts``; created on demand."""
+    root = Path(os.environ.get("ZOOM_IN_CACHE") or Path.home() / ".cache" / "zoom-in")
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def git_blob_sha1_of(path: Path, chunk: int = 1 << 20) -> str:
+    """Git's object id for a file's content (what ``git hash-object`` prints)."""
+    h = hashlib.sha1()
+    h.update(b"blob %d\0" % Path(path).stat().st_size)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    sha256: str | None = None,
+    git_blob_sha1: str | None = None,
+    desc: str | None = None,
+    progress: bool = True,
+    timeout: float = 30.0,
+) -> Path:
+    """Fetch ``url`` to ``dest`` atomically, showing a progress bar, and check its content.
+
+    The file only appears at ``dest`` once it is complete and matches the expected hash, so an
+    interrupted download never leaves a half-written file in the cache.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                total = int(resp.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=desc or dest.name,
+                          disable=not progress, leave=False) as bar:
+                    for block in iter(lambda: resp.read(1 << 16), b""):
+                        out.write(block)
+                        bar.update(len(block))
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            raise DownloadError(f"Could not download {url}: {exc}") from exc
+        if sha256 is not None and (got := sha256_of(tmp)) != sha256:
+            raise DownloadError(f"{url} downloaded, but its SHA-256 is {got}, expected {sha256}.")
+        if git_blob_sha1 is not None and (got := git_blob_sha1_of(tmp)) != git_blob_sha1:
+            raise DownloadError(f"{url} downloaded, but its git blob id is {got}, expected {git_blob_sha1}.")
+        shutil.move(str(tmp), dest)
+        return dest
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,226 @@
+"""Get activations: any set of layers, one forward pass that stops early, hooks always removed.
+
+>>> acts = capture(model, images01, ["conv2d2", "mixed3b"])      # dict layer -> (N, C, H, W)
+>>> stats = channel_stats(model, sample, ["mixed3a", "mixed3b"])  # max/argmax/mean over 1000 photos
+
+Inputs are pixels in [0, 1]; the model's own preprocessing (``x*255-117``) is applied here.
+The forward pass stops right after the deepest layer asked for, so asking for ``conv2d0`` costs
+only the first convolution.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .model import preprocess, weights_info
+from .names import BRANCHES, LAYERS, resolve_layer
+
+__all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits"]
+
+
+class _StopForward(Exception):
+    """Raised from a hook once every requested layer has been seen."""
+
+
+def _modules(model: nn.Module) -> dict[str, nn.Module]:
+    return dict(model.named_modules())
+
+
+def _targets(layer: str, pre_relu: bool) -> list[str]:
+    """lucent module names whose outputs make up ``layer`` (several for a pre-ReLU mixed layer)."""
+    canonical = resolve_layer(layer)
+    if not pre_relu:
+        return [canonical]
+    if canonical in LAYERS and LAYERS[canonical].branches:
+        return [f"{canonical}_{b}_pre_relu_conv" for b in BRANCHES]
+    if canonical.startswith("maxpool"):
+        raise ValueError(f"{canonical} is a pooling layer; it has no pre-ReLU value")
+    return [f"{canonical}_pre_relu_conv"]
+
+
+def capture(
+    model: nn.Module,
+    images01: torch.Tensor,
+    layers: "str | Sequence[str]",
+    *,
+    pre_relu: bool = False,
+    grad: bool = False,
+    preprocessed: bool = False,
+) -> dict[str, torch.Tensor]:
+    """Activations of ``layers`` for a batch of images, in one forward pass that stops early.
+
+    Args:
+        images01: (N, 3, H, W) pixels in [0, 1] (or already preprocessed if ``preprocessed``).
+        layers: names such as ``"mixed3b"``, ``"3b"``, ``"mixed3b_5x5"``, ``"conv2d2"``.
+        pre_relu: values before the ReLU (the articles' activation histograms use these).
+        grad: keep the autograd graph (for feature visualisation or attribution).
+
+    Returns:
+        ``{canonical layer name: tensor (N, C, H', W')}`` in the order asked.
+    """
+    names = [layers] if isinstance(layers, str) else list(layers)
+    if not names:
+        raise ValueError("ask for at least one layer")
+    wanted = {name: _targets(name, pre_relu) for name in names}
+    modules = _modules(model)
+    seen: dict[str, torch.Tensor] = {}
+    needed = {t for ts in wanted.values() for t in ts}
+    missing = [t for t in needed if t not in modules]
+    if missing:
+        raise ValueError(f"this model has no module(s) {missing}; is it an InceptionV1 from load_inceptionv1?")
+
+    def hook_for(target: str) -> Callable:
+        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+            seen[target] = output if grad else output.detach()
+            if needed.issubset(seen):
+                raise _StopForward
+
+        return hook
+
+    handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
+    x = images01 if preprocessed else preprocess(images01)
+    try:
+        with torch.set_grad_enabled(grad):
+            model(x)
+    except _StopForward:
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+    out: dict[str, torch.Tensor] = {}
+    for name, ts in wanted.items():
+        parts = [seen[t] for t in ts]
+        out[resolve_layer(name)] = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+    return out
+
+
+def capture_units(model: nn.Module, images01: torch.Tensor, units: Iterable, *, pre_relu: bool = False,
+                  reduce: str = "center") -> torch.Tensor:
+    """Responses (N, len(units)) of several units: the centre position (``reduce='center'``) or spatial max."""
+    from .names import parse_unit
+
+    parsed = [parse_unit(u) for u in units]
+    acts = capture(model, images01, sorted({u.layer for u in parsed}), pre_relu=pre_relu)
+    cols = []
+    for u in parsed:
+        a = acts[u.layer][:, u.channel]
+        if reduce == "center":
+            cols.append(a[:, a.shape[1] // 2, a.shape[2] // 2])
+        elif reduce == "max":
+            cols.append(a.flatten(1).amax(1))
+        else:
+            raise ValueError("reduce must be 'center' or 'max'")
+    return torch.stack(cols, dim=1)
+
+
+def forward_logits(model: nn.Module, images01: torch.Tensor) -> torch.Tensor:
+    """The 1008 class logits (before the softmax) for a batch of images."""
+    modules = _modules(model)
+    seen: dict[str, torch.Tensor] = {}
+
+    def hook(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
+        seen["logits"] = out.detach()
+
+    h = modules["softmax2_pre_activation_matmul"].register_forward_hook(hook)
+    try:
+        with torch.no_grad():
+            model(preprocess(images01))
+    finally:
+        h.remove()
+    return seen["logits"]
+
+
+@dataclass
+class ChannelStats:
+    """Per image and channel: spatial max, where it is (row, col), and spatial mean."""
+
+    layer: str
+    max: torch.Tensor  # (N, C)
+    argmax: torch.Tensor  # (N, C, 2) int: row, col in the layer's grid
+    mean: torch.Tensor  # (N, C)
+    grid: tuple[int, int]  # (H', W') of the layer for this input size
+    image_size: int
+
+
+def _key(model: nn.Module, ids: Sequence[str], layers: Sequence[str], size: int, pre_relu: bool) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps([weights_info(model).source, list(ids), list(layers), size, pre_relu]).encode())
+    if not weights_info(model).trained:
+        # random weights: tie the cache to the actual tensors, not just the seed
+        digest.update(next(model.parameters()).detach().cpu().numpy().tobytes()[:4096])
+    return digest.hexdigest()[:20]
+
+
+def channel_stats(
+    model: nn.Module,
+    images: "Sequence[torch.Tensor] | object",
+    layers: "str | Sequence[str]",
+    *,
+    image_size: int = 224,
+    batch_size: int = 32,
+    pre_relu: bool = False,
+    cache: "str | Path | None" = None,
+    progress: bool = True,
+) -> dict[str, ChannelStats]:
+    """Spatial max, argmax and mean of every channel of ``layers`` over many images.
+
+    ``images`` is an :class:`~shared_utils.data.ImageSample` (or anything with ``len`` and
+    ``batch(indices, size)`` returning (B, 3, S, S) in [0, 1] and ``ids``), or a tensor (N, 3, S, S).
+    One batched pass, stopping after the deepest layer. With ``cache`` (a directory), results are
+    saved and re-used, keyed by the model's weights, the images, the layers and the size.
+    """
+    names = [resolve_layer(layers)] if isinstance(layers, str) else [resolve_layer(layer) for layer in layers]
+    if isinstance(images, torch.Tensor):
+        n = images.shape[0]
+        image_size = images.shape[-1]
+        ids = [f"tensor:{hashlib.sha256(images.detach().cpu().numpy().tobytes()).hexdigest()[:16]}"]
+
+        def get(idx: list[int]) -> torch.Tensor:
+            return images[idx]
+    else:
+        n = len(images)  # type: ignore[arg-type]
+        ids = list(images.ids)  # type: ignore[attr-defined]
+
+        def get(idx: list[int]) -> torch.Tensor:
+            return images.batch(idx, image_size)  # type: ignore[attr-defined]
+
+    path = None
+    if cache is not None:
+        path = Path(cache) / f"stats-{_key(model, ids, names, image_size, pre_relu)}.pt"
+        if path.exists():
+            saved = torch.load(path, weights_only=False)
+            return {k: ChannelStats(**v) for k, v in saved.items()}
+
+    device = next(model.parameters()).device
+    parts: dict[str, dict[str, list[torch.Tensor]]] = {k: {"max": [], "argmax": [], "mean": []} for k in names}
+    grids: dict[str, tuple[int, int]] = {}
+    starts = range(0, n, batch_size)
+    for start in tqdm(starts, desc=f"activations ({', '.join(names)})", disable=not progress, leave=False):
+        idx = list(range(start, min(start + batch_size, n)))
+        with torch.no_grad():
+            acts = capture(model, get(idx).to(device), names, pre_relu=pre_relu)
+        for k, a in acts.items():
+            b, c, h, w = a.shape
+            grids[k] = (h, w)
+            flat = a.flatten(2)
+            mx, pos = flat.max(dim=2)
+            parts[k]["max"].append(mx.cpu())
+            parts[k]["argmax"].append(torch.stack([pos // w, pos % w], dim=-1).cpu())
+            parts[k]["mean"].append(flat.mean(dim=2).cpu())
+    result = {
+        k: ChannelStats(k, torch.cat(v["max"]), torch.cat(v["argmax"]), torch.cat(v["mean"]), grids[k], image_size)
+        for k, v in parts.items()
+    }
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        torch.save({k: vars(v) for k, v in result.items()}, tmp)
+        tmp.replace(path)
+    return result

@@ -1,0 +1,52 @@
+"""Shared fixtures: offline data beside the project, an untrained model, small images."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("ZOOM_IN_TEST_DATA", ROOT.parent / "shared" / "data"))
+
+sys.path.insert(0, str(ROOT))  # tools/ and benchmarks/ import as packages in tests
+
+# Tests never touch the network or the user's cache, and never use real weights by accident.
+os.environ.setdefault("ZOOM_IN_WEIGHTS", "untrained")
+os.environ.setdefault("ZOOM_IN_DEVICE", "cpu")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["ZOOM_IN_CACHE"] = str(tmp_path_factory.mktemp("zoom-in-cache"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "imagenet-sample").is_dir():
+        pytest.fail(f"offline test data not found at {SHARED_DATA} (set ZOOM_IN_TEST_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def circuits_root(shared_data: Path) -> Path:
+    return shared_data / "circuits"
+
+
+@pytest.fixture(scope="session")
+def sample(shared_data: Path):
+    from shared_utils.data import imagenet_sample
+
+    return imagenet_sample(shared_data / "imagenet-sample")
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The untrained stand-in (random weights, seed 0): for software tests only."""
+    import torch
+
+    from shared_utils.model import load_inceptionv1
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    return load_inceptionv1("untrained", device="cpu")
