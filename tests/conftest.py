@@ -13,8 +13,15 @@ SHARED_DATA = Path(os.environ.get("ZOOM_IN_TEST_DATA", ROOT.parent / "shared" / 
 sys.path.insert(0, str(ROOT))  # tools/ and benchmarks/ import as packages in tests
 
 # Tests never touch the network or the user's cache, and never use real weights by accident.
+# Notebook kernels started by the tests (nbgrader, nbclient) inherit these variables.
 os.environ.setdefault("ZOOM_IN_WEIGHTS", "untrained")
 os.environ.setdefault("ZOOM_IN_DEVICE", "cpu")
+os.environ.setdefault("ZOOM_IN_DATA", str(SHARED_DATA))
+os.environ.setdefault("COURSE_FAST", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+_bin = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,202 @@
+"""The nbgrader pipeline, proven through nbgrader's own API and gradebook (docs/grading.md §1.11).
+
+For every lab: the committed labs/ equal what generation makes now; the solution earns full marks
+in every grade cell; the untouched release earns zero in every grade cell. On lab 0, adversarial
+submissions: edited and deleted test cells are restored and scored honestly, a warning printed in
+a test cell costs nothing, and an answer cell that never ends is stopped while grading goes on.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.build_labs import differences, generate
+from tools.course import LABS, ROOT
+from tools.nbgrader_run import CourseRoot
+
+LAB_IDS = [lab.id for lab in LABS]
+TOUR = "lab00_tour"
+
+
+def _nb_path(folder: Path, lab_id: str) -> Path:
+    return folder / f"{lab_id}.ipynb"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _cell(nb: dict, grade_id: str) -> dict:
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
+
+
+def _errors(nb: dict) -> list[str]:
+    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb["cells"] if c["cell_type"] == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+# ----------------------------------------------------------------------------- labs/ is generated
+
+
+def test_committed_labs_equal_generation(tmp_path: Path) -> None:
+    generate(LAB_IDS, tmp_path)
+    problems = {lab_id: differences(tmp_path / lab_id, ROOT / "labs" / lab_id) for lab_id in LAB_IDS}
+    assert all((ROOT / "labs" / lab_id).is_dir() for lab_id in LAB_IDS), "run `python run.py build-labs`"
+    assert not any(problems.values()), f"labs/ differs from generation (run `python run.py build-labs`): {problems}"
+
+
+def test_sync_check_catches_a_hand_edit(tmp_path: Path) -> None:
+    """The comparison above would fail on a hand-edited or incomplete labs/ folder."""
+    copy = tmp_path / "copy"
+    shutil.copytree(ROOT / "labs" / TOUR, copy)
+    assert differences(ROOT / "labs" / TOUR, copy) == []
+    nb = _load(_nb_path(copy, TOUR))
+    nb["cells"][2]["source"] += "\nedited by hand"
+    _nb_path(copy, TOUR).write_text(json.dumps(nb))
+    (copy / "extra.txt").write_text("stray file")
+    found = differences(ROOT / "labs" / TOUR, copy)
+    assert f"changed: {TOUR}.ipynb" in found and "only committed: extra.txt" in found
+
+
+def test_released_labs_hold_no_solutions() -> None:
+    for lab_id in LAB_IDS:
+        text = _nb_path(ROOT / "labs" / lab_id, lab_id).read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME"):
+            assert marker not in text, f"labs/{lab_id} leaks {marker!r}"
+
+
+# ----------------------------------------------------------------------------- every lab, two bots
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab_id", LAB_IDS)
+def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: Path) -> None:
+    course = CourseRoot(tmp_path)
+    course.add_source(lab_id, ROOT / "solutions" / lab_id)
+    course.generate(lab_id)
+    course.submit(lab_id, "solution_bot", ROOT / "solutions" / lab_id)
+    course.submit(lab_id, "empty_bot", ROOT / "labs" / lab_id)  # exactly what students receive
+
+    course.autograde(lab_id, "solution_bot")
+    solution = course.scores(lab_id, "solution_bot")
+    assert solution.cells, f"{lab_id} has no grade cells"
+    assert solution.failed_cells() == [], f"{lab_id}: the solution loses marks in {solution.failed_cells()}"
+    assert solution.score == solution.max_score > 0
+    graded = _load(_nb_path(tmp_path / "autograded" / "solution_bot" / lab_id, lab_id))
+    assert _errors(graded) == [], f"{lab_id}: cells fail when the solution runs: {_errors(graded)}"
+
+    course.autograde(lab_id, "empty_bot")
+    empty = course.scores(lab_id, "empty_bot")
+    assert empty.scoring_cells() == [], f"{lab_id}: these checks pass on the untouched stub: {empty.scoring_cells()}"
+    assert empty.score == 0
+
+
+def test_zero_check_catches_a_check_that_passes_on_the_stub(tmp_path: Path) -> None:
+    """A grade cell that does not depend on the answer scores on the untouched release: we see it."""
+    meta = {"schema_version": 3, "task": False}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": "a", "outputs": [], "source":
+             "def answer():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION",
+             "metadata": {"nbgrader": {**meta, "grade": False, "solution": True, "locked": False, "grade_id": "ans"}}},
+            {"cell_type": "code", "execution_count": None, "id": "b", "outputs": [], "source": "assert True",
+             "metadata": {"nbgrader": {**meta, "grade": True, "solution": False, "locked": True, "points": 1,
+                                       "grade_id": "leaky"}}},
+            {"cell_type": "code", "execution_count": None, "id": "c", "outputs": [], "source": "assert answer() == 42",
+             "metadata": {"nbgrader": {**meta, "grade": True, "solution": False, "locked": True, "points": 1,
+                                       "grade_id": "honest"}}},
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    src = tmp_path / "src" / "fixture"
+    src.mkdir(parents=True)
+    (src / "fixture.ipynb").write_text(json.dumps(nb))
+    course = CourseRoot(tmp_path / "course")
+    course.add_source("fixture", src)
+    released = course.generate("fixture")
+    course.submit("fixture", "empty_bot", released)
+    course.autograde("fixture", "empty_bot")
+    assert course.scores("fixture", "empty_bot").scoring_cells() == ["leaky"]
+
+
+# ----------------------------------------------------------------------------- adversarial submissions
+
+
+def _solution_nb() -> dict:
+    return _load(_nb_path(ROOT / "solutions" / TOUR, TOUR))
+
+
+def _grade(course: CourseRoot, student: str, nb: dict):
+    course.submit(TOUR, student, {f"{TOUR}.ipynb": json.dumps(nb)})
+    course.autograde(TOUR, student)
+    return course.scores(TOUR, student)
+
+
+@pytest.fixture(scope="module")
+def tour_course(tmp_path_factory: pytest.TempPathFactory) -> CourseRoot:
+    course = CourseRoot(tmp_path_factory.mktemp("tour"))
+    course.add_source(TOUR, ROOT / "solutions" / TOUR)
+    course.generate(TOUR)
+    return course
+
+
+@pytest.mark.slow
+def test_edited_and_deleted_test_cells_are_restored(tour_course: CourseRoot) -> None:
+    nb = _solution_nb()
+    answer = _cell(nb, "concat_channel")
+    answer["source"] = "def concat_channel(sizes, branch, local):\n    return local\n"  # wrong
+    cheat = _cell(nb, "concat_channel_test")
+    cheat["source"] = "pass"
+    cheat["metadata"]["nbgrader"]["points"] = 100
+    _cell(nb, "which_branch_test")["source"] = "pass"  # harmless edit of a correct answer's test
+    nb["cells"].remove(_cell(nb, "kernel_to_image_test"))  # deleted test cell
+    scores = _grade(tour_course, "tamper_bot", nb)
+    assert scores.max_score == 10, "points edited by the student must not count"
+    assert scores.cells["concat_channel_test"].score == 0, "the restored test must catch the wrong answer"
+    assert scores.cells["which_branch_test"].score == 2
+    assert scores.cells["kernel_to_image_test"].score == 2, "a deleted test cell is put back and run"
+    assert scores.score == 8
+
+
+@pytest.mark.slow
+def test_a_warning_in_a_test_cell_costs_nothing(tour_course: CourseRoot, tmp_path: Path) -> None:
+    nb = _solution_nb()
+    cell = _cell(nb, "top_k_images")
+    cell["source"] = cell["source"].replace(
+        '    """Indices of the k images with the largest ``maxes[:, channel]``, largest first."""\n',
+        '    """Indices of the k images with the largest ``maxes[:, channel]``, largest first."""\n'
+        '    import warnings\n    warnings.warn("this sort could be faster", UserWarning)\n')
+    assert "warnings.warn" in cell["source"]
+    scores = _grade(tour_course, "warn_bot", nb)
+    assert scores.failed_cells() == [] and scores.score == 10
+    # the same submission without the course's IgnorePattern loses that cell: the setting matters
+    strict = CourseRoot(tmp_path, ignore_warnings=False)
+    strict.add_source(TOUR, ROOT / "solutions" / TOUR)
+    strict.generate(TOUR)
+    assert _grade(strict, "warn_bot", nb).failed_cells() == ["top_k_images_test"]
+
+
+LOOP_CELL_TIMEOUT = 45
+
+
+@pytest.mark.slow
+def test_an_answer_that_runs_forever_is_stopped(tmp_path: Path) -> None:
+    course = CourseRoot(tmp_path, cell_timeout=LOOP_CELL_TIMEOUT)
+    course.add_source(TOUR, ROOT / "solutions" / TOUR)
+    course.generate(TOUR)
+    nb = _solution_nb()
+    _cell(nb, "which_branch")["source"] = "while True:\n    pass\n"
+    start = time.monotonic()
+    scores = _grade(course, "loop_bot", nb)
+    elapsed = time.monotonic() - start
+    assert scores.cells["which_branch_test"].score == 0
+    assert set(scores.failed_cells()) == {"which_branch_test"}, "the rest of the lab is graded as usual"
+    assert elapsed < LOOP_CELL_TIMEOUT + 120

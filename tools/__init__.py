@@ -1,0 +1,1 @@
+"""Course tooling for instructors and CI (not imported by students' notebooks)."""

@@ -1,0 +1,51 @@
+"""The course's facts in one place: where it is published and which labs it has.
+
+Change ``REPO``/``BRANCH`` here (and nowhere else) if the course moves; then run
+``python run.py sync`` to rewrite every notebook's Colab badge and set-up cell.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: GitHub repository the Colab badges and the Colab set-up cell point at.
+REPO = "zoom-in-course/zoom-in"
+BRANCH = "main"
+REPO_URL = f"https://github.com/{REPO}"
+#: What the Colab set-up cell installs (our package only; Colab's torch is left alone).
+PIP_SPEC = f"zoom-in-course @ git+{REPO_URL}@{BRANCH}"
+
+
+@dataclass(frozen=True)
+class Lab:
+    id: str  # folder under solutions/ and labs/, also the nbgrader assignment id
+    title: str
+    lecture: str  # notebook under course/
+    teaches: str
+    cpu_minutes: int  # a full run on a 2-core laptop CPU, real weights
+    gpu_minutes: int  # on a Colab GPU
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.id}.ipynb"
+
+
+LABS: list[Lab] = [
+    Lab("lab00_tour", "A tour of InceptionV1", "00_tour.ipynb",
+        "loading the model, naming neurons, layers and branches, activations on real photos, "
+        "a unit's top images, first-layer weights", 5, 2),
+]
+
+
+def lab(lab_id: str) -> Lab:
+    for item in LABS:
+        if item.id == lab_id:
+            return item
+    raise KeyError(f"no lab {lab_id!r}; labs are {[x.id for x in LABS]}")
+
+
+def colab_url(path: str) -> str:
+    """Colab link for a notebook path relative to the repository root."""
+    return f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/{path}"
