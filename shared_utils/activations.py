@@ -84,8 +84,8 @@ def capture(
 
         return hook
 
-    handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
     x = images01 if preprocessed else preprocess(images01)
+    handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
     try:
         with torch.set_grad_enabled(grad):
             model(x)

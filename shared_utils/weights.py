@@ -43,7 +43,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, Mapping, Sequence, Union
+from typing import Callable, Literal, Mapping, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -475,10 +475,14 @@ def _src_side(spec: object) -> _Side:
 def _dst_groups(spec: object) -> tuple[list[tuple[str, int, Unit]], bool]:
     """Destination units as (graph node, channel in node, public id); mixed units go to their branch."""
     if isinstance(spec, str) and _is_layer_name(spec):
-        side = _layer_side(spec)
-        units, single = side.units, False
-        if side.node == "input":
+        node = "input" if spec.strip().lower() == "input" else resolve_layer(spec)
+        if node == "input":
             raise ValueError("the input image has no weights into it; pick a later destination")
+        parent, _, branch = node.partition("_")
+        if parent in LAYERS and branch in LAYERS[parent].branches:
+            a, b = LAYERS[parent].branches[branch]
+            return [(node, c, Unit(parent, a + c)) for c in range(b - a)], False
+        units, single = [Unit(node, c) for c in range(layer_channels(node))], False
     else:
         units, single = _as_units(spec)
     out = []
@@ -495,10 +499,18 @@ def _dst_groups(spec: object) -> tuple[list[tuple[str, int, Unit]], bool]:
 
 
 def _squeeze(t: torch.Tensor, single_dst: bool, single_src: bool) -> torch.Tensor:
+    """(n_dst, n_src, ...) -> drop the axis of a single unit, like integer indexing."""
     if single_dst:
         t = t[0]
         return t[0] if single_src else t
     return t[:, 0] if single_src else t
+
+
+def _unsqueeze(t: torch.Tensor, single_dst: bool, single_src: bool) -> torch.Tensor:
+    """Inverse of :func:`_squeeze`."""
+    if single_src:
+        t = t.unsqueeze(0 if single_dst else 1)
+    return t.unsqueeze(0) if single_dst else t
 
 
 # ============================================================================ public weights API
@@ -702,9 +714,12 @@ def top_inputs(
     *,
     k: int = 10,
     by: RankBy = "l2",
-    window: int = 5,
+    window: int | None = None,
 ) -> list[Connection]:
     """A unit's ``k`` strongest inputs from ``src_layer`` (default :func:`previous_layer`).
+
+    ``window`` defaults to 5 (Lucid's notebook), or the kernel size of a larger direct kernel
+    (conv2d0's 7x7), so that a direct kernel is never cropped.
 
     Ranked by ``by``: ``'l2'`` (L2 norm of each window x window kernel, as Lucid's notebook),
     ``'sum'`` (most excitatory first), ``'-sum'`` (most inhibitory first) or ``'abs_sum'``.
@@ -713,9 +728,12 @@ def top_inputs(
     u = _parse(unit)
     src = src_layer if src_layer is not None else previous_layer(u.layer)
     s = _src_side(src)
-    kernels = expanded_weights(model, src, u, window=window)  # (n_src, W, W)
     groups, _ = _dst_groups(u)
-    direct = _is_direct(inception_graph(model), s.node, groups[0][0])
+    g = inception_graph(model)
+    direct = _is_direct(g, s.node, groups[0][0])
+    if window is None:
+        window = max(5, int(g.weights[groups[0][0]].shape[-1])) if direct else 5
+    kernels = expanded_weights(model, src, u, window=window)  # (n_src, W, W)
     order = _rank(kernels, by)[:k]
     return [_connection(s.units[i], u, kernels[i], s.node, direct) for i in order.tolist()]
 
@@ -815,11 +833,7 @@ def with_direct_weights(model: nn.Module, src: object, dst: object, edit: Edit) 
     new_vals = _apply_edit(current, edit)
     s = _src_side(src)
     groups, single_dst = _dst_groups(dst)
-    full = new_vals
-    if s.single:
-        full = full.unsqueeze(-4 + (0 if single_dst else 0)) if single_dst else full.unsqueeze(1)
-    if single_dst:
-        full = full.unsqueeze(0)
+    full = _unsqueeze(new_vals, single_dst, s.single)
     new = edited_copy(model)
     cols = torch.as_tensor(s.channels)
     with torch.no_grad():
@@ -892,11 +906,7 @@ def with_expanded_weights(model: nn.Module, dst: object, edit: Edit = None, *, s
         raise ValueError(f"{block} units are rebuilt over their block input {block_in!r}; src must be in it, got {s.node!r}")
     cols = torch.as_tensor(s.channels, device=full.device)
     sub = _squeeze(full[:, cols], single_dst, s.single)
-    edited = _apply_edit(sub, edit)
-    if s.single:
-        edited = edited.unsqueeze(-3)
-    if single_dst:
-        edited = edited.unsqueeze(0)
+    edited = _unsqueeze(_apply_edit(sub, edit), single_dst, s.single)
     kernel = full.clone()
     kernel[:, cols] = edited
 
@@ -942,6 +952,3 @@ def with_expanded_weights(model: nn.Module, dst: object, edit: Edit = None, *, s
     )
     return new
 
-
-def _iter_units(units: Iterable[object]) -> list[Unit]:  # pragma: no cover - small helper for notebooks
-    return [_parse(u) for u in units]

@@ -18,10 +18,14 @@ os.environ.setdefault("ZOOM_IN_WEIGHTS", "untrained")
 os.environ.setdefault("ZOOM_IN_DEVICE", "cpu")
 os.environ.setdefault("ZOOM_IN_DATA", str(SHARED_DATA))
 os.environ.setdefault("COURSE_FAST", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 _bin = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # this process only: notebook kernels keep their inline backend
 
 
 @pytest.fixture(scope="session", autouse=True)

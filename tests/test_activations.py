@@ -1,0 +1,114 @@
+"""capture / channel_stats: same numbers as a plain full forward, early stop, no leftover hooks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from shared_utils.activations import capture, capture_units, channel_stats, forward_logits
+from shared_utils.model import preprocess
+
+
+def _hooks(model) -> int:
+    return sum(len(m._forward_hooks) for m in model.modules())
+
+
+def _reference(model, x, names):
+    """Full forward with hand-written hooks: the obvious way."""
+    out, handles = {}, []
+    mods = dict(model.named_modules())
+    for n in names:
+        handles.append(mods[n].register_forward_hook(lambda _m, _i, o, n=n: out.__setitem__(n, o.detach())))
+    with torch.no_grad():
+        logits = model(preprocess(x))
+    for h in handles:
+        h.remove()
+    return out, logits
+
+
+def test_capture_matches_full_forward(model) -> None:
+    x = torch.rand(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    names = ["conv2d0", "conv2d2", "mixed3a", "mixed3b_5x5", "mixed4a"]
+    ref, _ = _reference(model, x, names)
+    got = capture(model, x, names)
+    assert list(got) == names
+    for n in names:
+        torch.testing.assert_close(got[n], ref[n])
+    assert _hooks(model) == 0
+
+
+def test_pre_relu_concatenates_branches(model) -> None:
+    x = torch.rand(1, 3, 224, 224)
+    mods = ["mixed3b_1x1_pre_relu_conv", "mixed3b_3x3_pre_relu_conv", "mixed3b_5x5_pre_relu_conv",
+            "mixed3b_pool_reduce_pre_relu_conv"]
+    ref, _ = _reference(model, x, mods)
+    got = capture(model, x, "3b", pre_relu=True)["mixed3b"]
+    torch.testing.assert_close(got, torch.cat([ref[m] for m in mods], 1))
+    assert (got < 0).any(), "pre-ReLU values include negatives"
+    torch.testing.assert_close(torch.relu(got), capture(model, x, "mixed3b")["mixed3b"])
+
+
+def test_forward_stops_after_the_deepest_layer(model) -> None:
+    """Nothing after conv2d0 runs when only conv2d0 is asked for."""
+    ran = []
+    h = model.mixed3a_1x1_pre_relu_conv.register_forward_hook(lambda *a: ran.append(1))
+    try:
+        capture(model, torch.rand(1, 3, 64, 64), "conv2d0")
+        assert ran == []
+        capture(model, torch.rand(1, 3, 64, 64), "mixed3a")
+        assert ran == [1]
+    finally:
+        h.remove()
+
+
+def test_hooks_removed_on_error(model) -> None:
+    with pytest.raises(ValueError):
+        capture(model, torch.rand(1, 3, 4), "conv2d0")  # wrong shape
+    with pytest.raises(RuntimeError):
+        capture(model, torch.rand(1, 3, 2, 2), "mixed5b")  # too small for the network
+    assert _hooks(model) == 0
+
+
+def test_unknown_layer_error(model) -> None:
+    with pytest.raises(KeyError, match="Did you mean"):
+        capture(model, torch.rand(1, 3, 32, 32), "mixed3c")
+
+
+def test_capture_units_and_logits(model) -> None:
+    x = torch.rand(2, 3, 224, 224)
+    acts = capture(model, x, "mixed3b")["mixed3b"]
+    got = capture_units(model, x, ["3b:379", "mixed3b 0"], reduce="max")
+    torch.testing.assert_close(got, torch.stack([acts[:, 379].flatten(1).amax(1), acts[:, 0].flatten(1).amax(1)], 1))
+    _, probs = _reference(model, x, [])
+    torch.testing.assert_close(torch.softmax(forward_logits(model, x), 1), probs)
+
+
+def test_channel_stats_match_brute_force(model, sample, tmp_path: Path) -> None:
+    sub = sample.subset(range(0, 40, 5))
+    stats = channel_stats(model, sub, ["conv2d2", "mixed3a"], image_size=64, batch_size=3, progress=False,
+                          cache=tmp_path)
+    x = sub.batch(range(len(sub)), 64)
+    ref = capture(model, x, ["conv2d2", "mixed3a"])
+    for layer, a in ref.items():
+        s = stats[layer]
+        flat = a.flatten(2)
+        torch.testing.assert_close(s.max, flat.amax(2))
+        torch.testing.assert_close(s.mean, flat.mean(2))
+        rows, cols = s.argmax[..., 0], s.argmax[..., 1]
+        picked = a[torch.arange(a.shape[0])[:, None], torch.arange(a.shape[1])[None, :], rows, cols]
+        torch.testing.assert_close(picked, s.max)
+        assert s.grid == tuple(a.shape[2:])
+    # second call is served from the cache file, without running the model
+    files = list(tmp_path.glob("stats-*.pt"))
+    assert len(files) == 1
+    calls = []
+    h = model.conv2d0_pre_relu_conv.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        again = channel_stats(model, sub, ["conv2d2", "mixed3a"], image_size=64, cache=tmp_path, progress=False)
+    finally:
+        h.remove()
+    assert calls == [] and torch.equal(again["mixed3a"].max, stats["mixed3a"].max)
+    # a different size is a different cache entry
+    channel_stats(model, sub, ["conv2d2", "mixed3a"], image_size=32, cache=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("stats-*.pt"))) == 2
