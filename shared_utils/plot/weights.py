@@ -100,7 +100,8 @@ def plot_kernel_grid(
             f"weights must be (n_dst={len(dst_units)}, n_src={len(src_units)}, k, k); got shape {w.shape}"
         )
     n_src, n_dst = len(src_units), len(dst_units)
-    fig, axes = plt.subplots(n_src, n_dst, figsize=(cell * n_dst + 1.6, cell * n_src + 0.9), squeeze=False)
+    fig, axes = plt.subplots(n_src, n_dst, figsize=(max(4.5, cell * n_dst + 1.8), cell * n_src + 1.1),
+                             squeeze=False, layout="constrained")
     lo, hi = (-vmax, vmax) if vmax else symmetric_limits(w)
     im = None
     for r in range(n_src):
@@ -113,9 +114,10 @@ def plot_kernel_grid(
                 ax.set_title(_uid(dst_units[c]), fontsize=8)
             if c == 0:
                 ax.set_ylabel(_uid(src_units[r]), fontsize=8, rotation=0, ha="right", va="center")
-    fig.colorbar(im, ax=axes, fraction=0.02, pad=0.02)
+    fig.colorbar(im, ax=axes, shrink=0.8)
     if title is None:
-        title = f"weights: inputs (rows) x outputs (columns){model_note(model)}"
+        note = model_note(model).strip()
+        title = "weights: inputs (rows) x outputs (columns)" + (f"\n{note}" if note else "")
     fig.suptitle(title, fontsize=10)
     return fig
 
@@ -130,7 +132,8 @@ def plot_connections(connections: Sequence[object], *, model: object | None = No
     n = len(conns)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols, 2.3 * nrows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.2 * ncols + 0.8, 2.3 * nrows + 0.5), squeeze=False,
+                             layout="constrained")
     kernels = [_np(c.kernel) for c in conns]  # type: ignore[attr-defined]
     shared = symmetric_limits(np.stack(kernels)) if shared_scale else None
     for i, ax in enumerate(axes.flat):
@@ -139,10 +142,12 @@ def plot_connections(connections: Sequence[object], *, model: object | None = No
             continue
         c = conns[i]
         lo, hi = shared if shared else symmetric_limits(kernels[i])
-        ax.imshow(kernels[i], cmap=WEIGHT_CMAP, vmin=lo, vmax=hi, interpolation="nearest")
+        im = ax.imshow(kernels[i], cmap=WEIGHT_CMAP, vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{c.src.short} -> {c.dst.short}\nsum {c.total:+.3g}  L2 {c.l2:.3g}", fontsize=8)  # type: ignore[attr-defined]
+    if shared:
+        fig.colorbar(im, ax=axes, shrink=0.8)
     fig.suptitle(title_units(sorted({c.dst for c in conns}), "connections of", model), fontsize=10)  # type: ignore[attr-defined]
     return fig
 
