@@ -5,6 +5,8 @@ Organised by what a student does:
 * :mod:`~shared_utils.model` and :mod:`~shared_utils.names`: load InceptionV1, name neurons;
 * :mod:`~shared_utils.activations`: get activations;
 * :mod:`~shared_utils.data`: the ImageNet sample and the articles' data files;
+* :mod:`~shared_utils.weights`: read weights between units (direct and expanded), edit them;
+* :mod:`~shared_utils.decompose`: NMF and SVD of weights, taxonomy labels;
 * :mod:`~shared_utils.checks`: feedback in lab exercises;
 * :mod:`~shared_utils.device`: cuda / mps / cpu and per-device defaults.
 
@@ -41,6 +43,16 @@ _EXPORTS = {
     "taxonomy": "data",
     "load_circuits_json": "data",
     "get_device": "device",
+    "direct_weights": "weights",
+    "expanded_weights": "weights",
+    "top_inputs": "weights",
+    "top_outputs": "weights",
+    "with_direct_weights": "weights",
+    "with_expanded_weights": "weights",
+    "nmf": "decompose",
+    "one_sided_nmf": "decompose",
+    "svd_abs": "decompose",
+    "taxonomy_labels": "decompose",
     "budget": "device",
 }
 

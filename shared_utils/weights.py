@@ -5,7 +5,7 @@ What a student does with it (docs/science.md §3, §4.2, §5, §9, §13 C-F):
 >>> w = direct_weights(model, "conv2d1", "conv2d2:100")          # (64, 3, 3): the conv's own kernel
 >>> e = expanded_weights(model, "mixed3a", "3b:379")             # (256, 5, 5): through the 5x5 bottleneck
 >>> e = expanded_weights(model, "3a:147", "3b:379")              # (5, 5): one pair of neurons
->>> for c in top_inputs(model, "3b:379", k=10): print(c)          # 3a:147 -> 3b:379  sum +0.61  L2 0.42 ...
+>>> for c in top_inputs(model, "3b:379", k=10): print(c)          # "src -> dst  sum <signed>  L2 <norm>"
 >>> edited = with_expanded_weights(model, curves_3b, "drop_negative", src=early_curves_3a)
 
 **Direct weights** are a convolution's own kernel, for two layers that the network connects
@@ -305,9 +305,11 @@ class LinearGraph:
         if bad:
             raise IndexError(f"{dst!r} has {n_dst} channels; got {bad[:5]}")
         out = []
+        # keep one batch of source patches under ~2**25 numbers (128 MB in float32)
+        step = max(1, min(chunk, 2**25 // (c_src * size * size)))
         with torch.enable_grad():
-            for a in range(0, len(rows), max(1, chunk)):
-                part = torch.as_tensor(rows[a:a + chunk], device=device)
+            for a in range(0, len(rows), step):
+                part = torch.as_tensor(rows[a:a + step], device=device)
                 x = torch.zeros(len(part), c_src, size, size, device=device, dtype=dtype, requires_grad=True)
                 y = self.forward(x, src, dst)
                 picked = y[torch.arange(len(part), device=device), part, i, i].sum()
@@ -423,10 +425,9 @@ def _is_layer_name(spec: object) -> bool:
 
 
 def _as_units(spec: object) -> tuple[list[Unit], bool]:
-    if isinstance(spec, (Unit, tuple)) or (isinstance(spec, str) and not _is_layer_name(spec)):
+    """One unit (``single``) or a list of units; callers handle layer names first."""
+    if isinstance(spec, (Unit, tuple, str)):
         return [_parse(spec)], True
-    if isinstance(spec, str):
-        raise AssertionError("unreachable")
     try:
         items = list(spec)  # type: ignore[arg-type]
     except TypeError:
@@ -589,8 +590,12 @@ def expanded_weights(
             unit (``'3a:147'``) or a list of units of one layer.
         dst: a unit (``'3b:379'``), a list of units (any later layers), or a layer/branch.
         window: odd side of the source patch, centred on the destination unit (Lucid uses 5).
-            A stride-2 pool in between makes the patch sit on the finer source grid.
-        chunk: destination units per batched backward pass (memory vs speed).
+            A stride-2 pool in between makes the patch sit on the finer source grid; to follow
+            Lucid's notebook for weights into mixed3a / mixed4a, start from the pool
+            (``src='maxpool1'`` / ``'maxpool4'``, same channels as conv2d2 / mixed3b), as
+            :func:`top_inputs` does by default.
+        chunk: at most this many destination units per batched backward pass (fewer for large
+            patches, so memory stays near 128 MB).
 
     Returns:
         ``(n_dst, n_src, window, window)``; the ``n_dst`` axis is dropped for a single ``dst``
