@@ -18,15 +18,27 @@ import torch
 from shared_utils.stimuli import curve, curve_sweep
 
 
-def _timed(fn, repeats: int, sync) -> tuple[float, torch.Tensor]:  # type: ignore[no-untyped-def]
-    best, out = float("inf"), None
+def _time_both(fa, fb, repeats: int, sync) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Best time of each of two functions over ``repeats`` interleaved runs, and their outputs' max difference.
+
+    Interleaving (a, b, a, b, ...) and keeping the best run makes both ways see the same machine load.
+    """
+    best_a = best_b = float("inf")
+    diff = 0.0
     for _ in range(repeats):
         sync()
         t0 = time.perf_counter()
-        out = fn()
+        a = fa()
         sync()
-        best = min(best, time.perf_counter() - t0)
-    return best, out  # type: ignore[return-value]
+        best_a = min(best_a, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        b = fb()
+        sync()
+        best_b = min(best_b, time.perf_counter() - t0)
+        assert a.shape == b.shape, (a.shape, b.shape)
+        diff = max(diff, float((a - b).abs().max()))
+        del a, b
+    return best_a, best_b, diff
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -35,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p.add_argument("--orientations", type=int, default=360, help="orientations over 360 degrees (default 360)")
     p.add_argument("--radii", type=int, default=5, help="radii from 0 to 100 px (default 5)")
     p.add_argument("--chunk", type=int, default=None, help="images per batched expression (default: curve_sweep's)")
-    p.add_argument("--repeats", type=int, default=1, help="repeat each way, keep the best time")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved runs of each way; the best time is kept")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--target", type=float, default=2.0, help="required speed-up of the vectorised way")
     p.add_argument("--quick", action="store_true", help="tiny sweep for a smoke test (64 px, 36 x 2)")
@@ -60,15 +72,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         return torch.stack(imgs).view(len(radii), len(orientations), 3, args.size, args.size)
 
     curve(0.0, 10.0, size=16, device=device)  # warm-up (first-call overhead)
-    t_vec, a = _timed(vectorised, args.repeats, sync)
-    t_loop, b = _timed(loop, args.repeats, sync)
-    diff = float((a - b).abs().max())
-    assert a.shape == b.shape == (len(radii), len(orientations), 3, args.size, args.size)
+    t_vec, t_loop, diff = _time_both(vectorised, loop, args.repeats, sync)
     assert diff < 1e-5, f"vectorised and looped images differ by {diff}"
     n = len(radii) * len(orientations)
     ratio = t_loop / t_vec
     print(f"curve sweep: {len(orientations)} orientations x {len(radii)} radii = {n} images of {args.size}px, "
           f"float32, {device}, torch threads {torch.get_num_threads()}")
+    print(f"  best of {args.repeats} interleaved runs each")
     print(f"  vectorised (curve_sweep): {t_vec:8.3f} s  ({1e3 * t_vec / n:.2f} ms/image)")
     print(f"  Python loop (curve x{n}): {t_loop:8.3f} s  ({1e3 * t_loop / n:.2f} ms/image)")
     print(f"  max |difference| = {diff:.2e};  speed-up = {ratio:.2f}x;  "

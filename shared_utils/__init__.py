@@ -5,6 +5,8 @@ Organised by what a student does:
 * :mod:`~shared_utils.model` and :mod:`~shared_utils.names`: load InceptionV1, name neurons;
 * :mod:`~shared_utils.activations`: get activations;
 * :mod:`~shared_utils.data`: the ImageNet sample and the articles' data files;
+* :mod:`~shared_utils.stimuli`: make stimuli (curves, lines, edges, high-low, rotations);
+* :mod:`~shared_utils.tuning`: tuning curves and activation distributions, the articles' curves;
 * :mod:`~shared_utils.weights`: read weights between units (direct and expanded), edit them;
 * :mod:`~shared_utils.decompose`: NMF and SVD of weights, taxonomy labels;
 * :mod:`~shared_utils.checks`: feedback in lab exercises;
@@ -49,6 +51,20 @@ _EXPORTS = {
     "top_outputs": "weights",
     "with_direct_weights": "weights",
     "with_expanded_weights": "weights",
+    "curve": "stimuli",
+    "curve_sweep": "stimuli",
+    "line": "stimuli",
+    "edge": "stimuli",
+    "high_low": "stimuli",
+    "rotate": "stimuli",
+    "TuningCurve": "tuning",
+    "tuning_curve": "tuning",
+    "preferred_orientation": "tuning",
+    "tuning_width": "tuning",
+    "echo": "tuning",
+    "response_at": "tuning",
+    "article_curves": "tuning",
+    "activation_distribution": "tuning",
     "nmf": "decompose",
     "one_sided_nmf": "decompose",
     "svd_abs": "decompose",

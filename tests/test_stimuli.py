@@ -221,3 +221,12 @@ def test_bad_input_messages():
         st.curve(0, 5, size=8, foreground=(2, 0, 0))
     with pytest.raises(ValueError, match="size"):
         st.curve(0, 5, size=1)
+
+
+def test_benchmark_smoke(capsys):
+    from benchmarks.bench_stimuli import main
+
+    result = main(["--quick", "--repeats", "1"])
+    assert result["max_diff"] < 1e-5 and result["images"] == 72
+    assert result["vectorised_s"] > 0 and result["loop_s"] > 0
+    assert "speed-up" in capsys.readouterr().out
