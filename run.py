@@ -77,6 +77,7 @@ def lab(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     setup()
+    _run([str(PY), "-m", "tools.system_deps"])  # Debian's chromium for tests/test_browser.py (apt-get as root, else a hint)
     workers = os.environ.get("ZOOM_IN_TEST_WORKERS", "2")
     cmd = [str(PY), "-m", "pytest", "-n", workers, "--durations=15"] + (args or ["tests"])
     rc = _run(cmd)
