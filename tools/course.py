@@ -36,6 +36,13 @@ LABS: list[Lab] = [
     Lab("lab00_tour", "A tour of InceptionV1", "00_tour.ipynb",
         "loading the model, naming neurons, layers and branches, activations on real photos, "
         "a unit's top images, first-layer weights", 5, 2),
+    Lab("lab06_branch_specialization", "Branch specialization", "06_branch_specialization.ipynb",
+        "which branches hold which feature families: family x branch cross-tabs from the Early Vision taxonomy, "
+        "hypergeometric p-values (2.5e-9, 1.7e-23) checked by simulation, multiple comparisons, the size/kernel "
+        "confound", 2, 2),
+    Lab("lab07_svd_weights", "SVD of the weights between the first two layers", "07_svd_weights.ipynb",
+        "SVD of |W| for conv2d0 -> conv2d1, ordering units by singular vectors, an AUC for colour vs Gabor "
+        "separation, and a shuffle null that tells structure from noise", 3, 2),
 ]
 
 
