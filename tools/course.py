@@ -43,6 +43,10 @@ LABS: list[Lab] = [
     Lab("lab07_svd_weights", "SVD of the weights between the first two layers", "07_svd_weights.ipynb",
         "SVD of |W| for conv2d0 -> conv2d1, ordering units by singular vectors, an AUC for colour vs Gabor "
         "separation, and a shuffle null that tells structure from noise", 3, 2),
+    Lab("lab09_equivariance", "Naturally occurring equivariance", "09_equivariance.ipynb",
+        "rotating and mirroring kernels, an equivariance score checked against chance, family-to-family weights "
+        "(AANN, InceptionV1 curves, HF/LF, hue), mirror pairs (dog heads), pooling an equivariant family into an "
+        "invariant unit and the transpose construction", 3, 1),
 ]
 
 
