@@ -391,6 +391,8 @@ def _groups(data: Any, name: str) -> list[tuple[str, dict[str, list[float]]]]:
         return [(data["layer"], data["activations"])]
     if isinstance(data, dict) and "radialTuningCurves" in data:
         return [("mixed3a", data["radialTuningCurves"])]  # radialLines.json: every mixed3a unit
+    if isinstance(data, dict) and "responsesByNeuron" in data:
+        data = [data]  # the two edited conditions are a single group
     if isinstance(data, list) and all(isinstance(g, dict) and "responsesByNeuron" in g for g in data):
         return [(g["layer"], g["responsesByNeuron"]) for g in data]
     raise ValueError(f"{name} is not a radial tuning file (expected 'activations', 'radialTuningCurves' "

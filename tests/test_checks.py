@@ -48,3 +48,10 @@ def test_unimplemented_stub_is_not_hidden() -> None:
 
     with pytest.raises(NotImplementedError):
         check_raises("x", stub, IndexError)
+
+
+def test_check_rejects_swapped_arguments() -> None:
+    """check("text", condition) would always pass (a non-empty string is true): refuse it."""
+    with pytest.raises(TypeError, match="check\\(condition, what\\)"):
+        check("all units are in the 5x5 branch", False)  # type: ignore[arg-type]
+    check(np.bool_(True), "numpy booleans are fine")

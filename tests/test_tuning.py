@@ -304,3 +304,15 @@ def test_plots_carry_ids_and_notes(circuits_root):
     plt.close(fig)
     with pytest.raises(ValueError, match="one reference per curve"):
         pt.plot_tuning(mine, reference=ref[:1])
+
+
+def test_article_curves_reads_every_echo_edit_condition(circuits_root) -> None:
+    """The edited conditions are one group (a dict), the unedited one a list of groups."""
+    from shared_utils.tuning import article_curves, echo
+
+    for which in ("echo_edit_unedited", "echo_edit_early_curves_only", "echo_edit_early_curves_positive_only"):
+        curves = article_curves(which, root=circuits_root)
+        assert any(c.unit == "3b:379" for c in curves), which
+    edited = {c.unit: c for c in article_curves("echo_edit_early_curves_positive_only", root=circuits_root)}
+    unedited = {c.unit: c for c in article_curves("echo_edit_unedited", units=["3b:385"], root=circuits_root)}
+    assert echo(edited["3b:385"]) > 0.5 > echo(unedited["3b:385"])  # science.md §3.1: 0.62 vs <= 0.01

@@ -36,6 +36,12 @@ LABS: list[Lab] = [
     Lab("lab00_tour", "A tour of InceptionV1", "00_tour.ipynb",
         "loading the model, naming neurons, layers and branches, activations on real photos, "
         "a unit's top images, first-layer weights", 5, 2),
+    Lab("lab04_curve_circuit", "Reading the curve circuit in the weights", "04_curve_circuit.ipynb",
+        "expanded weights through a bottleneck, early curves -> curves in orientation order, rotational "
+        "equivariance (weight vs orientation offset, the AANN), echoes and the edit that brings them back", 4, 1),
+    Lab("lab05_dogs_cars", "Dog heads, cars and superposition", "05_dogs_cars.ipynb",
+        "XOR-like dog-head pathways and their pose-invariant union, the car detector's spatial weights, "
+        "superposition of 4c:447 into dog units, near-orthogonal directions, polysemantic 4e:55", 6, 2),
     Lab("lab06_branch_specialization", "Branch specialization", "06_branch_specialization.ipynb",
         "which branches hold which feature families: family x branch cross-tabs from the Early Vision taxonomy, "
         "hypergeometric p-values (2.5e-9, 1.7e-23) checked by simulation, multiple comparisons, the size/kernel "
