@@ -1,0 +1,421 @@
+"""The grading command (tools/grade.py) and the Colab repair (tools/colab_repair.py).
+
+One run of ``python -m tools.grade`` over lab 0 grades a folder of fake students: the solution,
+the untouched release, an endless loop, allocations far over the memory limit, edited test cells,
+deleted cells, a Colab round trip, code that writes outside its folder and reads the gradebook,
+files that are not notebooks and an empty folder. Each one gets its own status and the score that
+nbgrader's gradebook gives it, none changes another's, and the submissions folder is left as it was.
+A run on a tiny lab checks the wall-clock limit, a kernel that kills itself and a background process
+that outlives its cell; another shows what the no-sandbox mode detects.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.colab_repair import GRADING_KEYS, repair
+from tools.course import ROOT
+from tools.grade import STATUSES, bwrap_works, find_submissions, notebook_problem
+from tools.nbgrader_run import CourseRoot
+
+TOUR = "lab00_tour"
+SANDBOX = "bwrap" if bwrap_works() else "none"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _gid(cell: dict) -> str | None:
+    return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+
+
+def _cell(nb: dict, grade_id: str) -> dict:
+    return next(c for c in nb["cells"] if _gid(c) == grade_id)
+
+
+def _solution() -> dict:
+    return _load(ROOT / "solutions" / TOUR / f"{TOUR}.ipynb")
+
+
+def _release() -> dict:
+    return _load(ROOT / "labs" / TOUR / f"{TOUR}.ipynb")
+
+
+def colab_round_trip(nb: dict, seed: int = 0) -> dict:
+    """What Colab may hand back: no cell metadata or ids, its own ids, a badge cell, nbformat 4.0."""
+    rnd = random.Random(seed)
+    out = copy.deepcopy(nb)
+    for cell in out["cells"]:
+        cell["metadata"] = {"id": "".join(rnd.choice("abcdefghijkLMNOPQ0123456789") for _ in range(12))}
+        cell.pop("id", None)
+        if isinstance(cell["source"], str):  # Colab stores sources as lists of lines
+            cell["source"] = cell["source"].splitlines(keepends=True)
+    out["cells"].insert(0, {"cell_type": "markdown", "metadata": {"id": "view-in-github", "colab_type": "text"},
+                            "source": ['<a href="https://colab.research.google.com/github/x/y/blob/main/a.ipynb" '
+                                       'target="_parent"><img src="https://colab.research.google.com/assets/'
+                                       'colab-badge.svg" alt="Open In Colab"/></a>']})
+    out["metadata"] = {"colab": {"provenance": []}, "accelerator": "GPU",
+                       "kernelspec": {"name": "python3", "display_name": "Python 3"},
+                       "language_info": {"name": "python"}}
+    out["nbformat_minor"] = 0
+    return out
+
+
+def _tracked(nb: dict) -> list[tuple[str, dict]]:
+    return [(_gid(c), {k: c["metadata"]["nbgrader"].get(k) for k in GRADING_KEYS})
+            for c in nb["cells"] if _gid(c)]
+
+
+# ----------------------------------------------------------------------------- repair, no grading
+
+
+@pytest.mark.parametrize("which", ["solution", "release", "partial"])
+def test_colab_round_trip_gets_every_grading_field_back(which: str) -> None:
+    original = {"solution": _solution, "release": _release, "partial": _solution}[which]()
+    if which == "partial":
+        _cell(original, "which_branch")["source"] = "def which_branch(sizes, channel):\n    return (0, channel)\n"
+    release = _release()
+    fixed, report = repair(colab_round_trip(original), release)
+    nbformat.validate(fixed)  # a valid nbformat 4.5 notebook, cell ids included
+    assert fixed.nbformat_minor == 5 and fixed.metadata.kernelspec.language == "python"
+    assert _tracked(fixed) == _tracked(release), "every answer/test cell carries the lab's metadata, in order"
+    # the code is the student's, untouched: cell for cell, the original's sources (the badge aside)
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in original["cells"]]
+    assert [c.source for c in fixed.cells[1:]] == sources
+    assert report.reinserted == [] and "badge" in report.summary()
+
+
+def test_an_intact_submission_is_left_alone() -> None:
+    release = _release()
+    fixed, report = repair(release, release)
+    assert not report.changed and report.edited == []
+    assert json.loads(nbformat.writes(fixed)) == json.loads(nbformat.writes(nbformat.from_dict(release)))
+
+
+def test_deleted_cells_come_back_in_place() -> None:
+    nb = _solution()
+    nb["cells"] = [c for c in nb["cells"] if _gid(c) not in ("concat_channel", "concat_channel_test",
+                                                             "kernel_to_image_test")]
+    release = _release()
+    fixed, report = repair(colab_round_trip(nb, seed=3), release)
+    assert sorted(report.reinserted) == ["concat_channel", "concat_channel_test", "kernel_to_image_test"]
+    assert _tracked(fixed) == _tracked(release)
+    ids = [_gid(c) for c in fixed.cells]
+    assert ids.index("concat_channel") + 1 == ids.index("concat_channel_test") < ids.index("which_branch")
+    assert ids.index("kernel_to_image") + 1 == ids.index("kernel_to_image_test")
+    stub = _cell(release, "concat_channel")
+    assert fixed.cells[ids.index("concat_channel")].source == "".join(stub["source"]), "the empty stub, no answer"
+
+
+def test_plain_nbgrader_cannot_grade_the_colab_notebook(tmp_path: Path) -> None:
+    """Why the repair exists: nbgrader 0.9.6 itself stops on the round-tripped solution."""
+    course = CourseRoot(tmp_path, cell_timeout=60)
+    course.add_source(TOUR, ROOT / "solutions" / TOUR)
+    course.generate(TOUR)
+    course.submit(TOUR, "colab", {f"{TOUR}.ipynb": json.dumps(colab_round_trip(_solution()))})
+    result = course.api.autograde(TOUR, "colab", force=True, create=True)
+    assert not result["success"] and "KeyError" in result["log"]
+
+
+def test_submission_layouts(tmp_path: Path) -> None:
+    nb = json.dumps(_release())
+    (tmp_path / "flat.ipynb").write_text(nb)
+    (tmp_path / "flat.pdf").write_bytes(b"%PDF-1.4 not this")
+    (tmp_path / "lms" / "x").mkdir(parents=True)
+    (tmp_path / "lms" / f"{TOUR}.ipynb").write_text(nb)
+    (tmp_path / "lms" / "data.csv").write_text("1,2")
+    (tmp_path / "zipcollect" / TOUR).mkdir(parents=True)
+    (tmp_path / "zipcollect" / TOUR / f"{TOUR}.ipynb").write_text(nb)
+    (tmp_path / "renamed").mkdir()
+    (tmp_path / "renamed" / f"{TOUR} (1).ipynb").write_text(nb)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "scan.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path / ".DS_Store").write_bytes(b"x")
+    found = {s.student: s for s in find_submissions(tmp_path, TOUR)}
+    assert sorted(found) == ["empty", "flat", "lms", "photos", "renamed", "zipcollect"], "flat.pdf yields to flat.ipynb"
+    assert found["lms"].notebook == tmp_path / "lms" / f"{TOUR}.ipynb" and found["lms"].folder == tmp_path / "lms"
+    assert found["zipcollect"].notebook == tmp_path / "zipcollect" / TOUR / f"{TOUR}.ipynb"
+    assert found["renamed"].notebook is not None and "expected" in found["renamed"].note
+    assert found["empty"].problem == "missing" and found["photos"].problem == "not_a_notebook"
+    assert found["flat"].notebook == tmp_path / "flat.ipynb" and found["flat"].folder is None
+    (tmp_path / "noise.bin").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert "not text" in notebook_problem(tmp_path / "noise.bin")
+    assert "not a Jupyter notebook" in notebook_problem(tmp_path / "list.json")
+    assert notebook_problem(tmp_path / "flat.ipynb") is None
+
+
+# ----------------------------------------------------------------------------- one run, many students
+
+WRITER_CELL = '''import pathlib
+attempts = {{}}
+for target in [{outside!r}, "../../../../../outside_rel.txt"]:
+    try:
+        pathlib.Path(target).write_text("written by writer_bot")
+        attempts[target] = "WROTE"
+    except OSError as exc:
+        attempts[target] = "blocked: " + type(exc).__name__
+for secret in ["../../../gradebook.db", {solutions!r}]:
+    try:
+        open(secret, "rb").read(16)
+        attempts[secret] = "READ"
+    except OSError as exc:
+        attempts[secret] = "blocked: " + type(exc).__name__
+print(attempts)
+'''
+
+
+WRONG_WHICH_BRANCH = "def which_branch(sizes, channel):\n    return (0, channel)\n"
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _write(path: Path, nb: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb))
+
+
+def _make_students(subs: Path, outside: Path) -> None:
+    nbfile = f"{TOUR}.ipynb"
+    _write(subs / "solution_bot.ipynb", _solution())  # a flat file
+    _write(subs / "empty_bot" / TOUR / nbfile, _release())  # nbgrader's submitted/ layout
+
+    nb = _solution()
+    _cell(nb, "which_branch")["source"] = "while True:\n    pass\n"
+    _write(subs / "loop_bot" / nbfile, nb)
+
+    nb = _solution()  # 8 GiB each: would fit this machine untouched, but not under the 6000 MB limit
+    _cell(nb, "concat_channel")["source"] = ("hog = bytearray(8 * 2**30)\n"
+                                             + "".join(_cell(nb, "concat_channel")["source"]))
+    _cell(nb, "top_k_images")["source"] = ("hog2 = torch.empty(8 * 2**30, dtype=torch.uint8)\n"
+                                            + "".join(_cell(nb, "top_k_images")["source"]))
+    code = WRITER_CELL.format(outside=str(outside / "outside_abs.txt"),
+                              solutions=str(ROOT / "solutions" / TOUR / nbfile))
+    nb["cells"].insert(2, {"cell_type": "code", "execution_count": None, "id": "writer", "metadata": {},
+                           "outputs": [], "source": code})
+    _write(subs / "intruder_bot" / nbfile, nb)
+
+    nb = _solution()
+    _cell(nb, "which_branch")["source"] = WRONG_WHICH_BRANCH
+    cheat = _cell(nb, "which_branch_test")
+    cheat["source"] = "pass"
+    cheat["metadata"]["nbgrader"]["points"] = 100
+    _cell(nb, "top_k_images_test")["source"] = "pass"  # the test of a correct answer, edited: still earns
+    nb["cells"] = [c for c in nb["cells"] if _gid(c) not in ("concat_channel", "concat_channel_test",
+                                                             "kernel_to_image_test")]
+    _write(subs / "tamper_bot" / nbfile, nb)
+
+    nb = _solution()
+    _cell(nb, "which_branch")["source"] = WRONG_WHICH_BRANCH
+    _write(subs / "colab_bot" / nbfile, colab_round_trip(nb))
+
+    rnd = random.Random(7)
+    (subs / "garbage_bot").mkdir()
+    (subs / "garbage_bot" / nbfile).write_bytes(rnd.randbytes(3000))
+    (subs / "pdf_bot.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + rnd.randbytes(2000))
+    (subs / "nobody_bot").mkdir()
+
+
+def _run_grade(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tools.grade", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("grade")
+    subs, out, work, outside = base / "submissions", base / "out", base / "work", base / "outside"
+    subs.mkdir()
+    outside.mkdir()
+    _make_students(subs, outside)
+    before = _digest(subs)
+    start = time.monotonic()
+    proc = _run_grade([TOUR, str(subs), "--out", str(out), "--timeout", "300", "--cell-timeout", "30",
+                       "--memory", "6000", "--feedback", "--jobs", "2", "--work", str(work),
+                       "--watch", str(outside), "--sandbox", SANDBOX], timeout=900)
+    elapsed = time.monotonic() - start
+    print(f"\ngrading command: {elapsed:.0f} s, sandbox {SANDBOX}\n{proc.stdout}\n{proc.stderr[-3000:]}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = _load(out / "report.json")
+    with open(out / "report.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    return {"report": report, "by": {s["student"]: s for s in report["students"]}, "rows": rows, "out": out,
+            "subs": subs, "before": before, "work": work, "outside": outside, "elapsed": elapsed, "log": proc.stdout}
+
+
+FULL = {"concat_channel_test": 2.0, "which_branch_test": 2.0, "top_k_images_test": 2.0,
+        "kernel_to_image_test": 2.0, "stand_in_test": 2.0}
+
+
+def _expect(graded: dict, student: str, status: str, score: float | None, zero: tuple[str, ...] = ()) -> dict:
+    r = graded["by"][student]
+    assert (r["status"], r["score"]) == (status, score), f"{student}: {r['status']} {r['score']}: {r['message']}"
+    assert r["max_score"] == 10
+    if score is not None:
+        assert r["cells"] == {k: (0.0 if k in zero else v) for k, v in FULL.items()}, r["cells"]
+    row = graded["rows"][student]
+    assert (row["status"], row["score"]) == (status, "" if score is None else f"{score:g}")
+    return r
+
+
+@pytest.mark.slow
+def test_every_student_is_reported(graded: dict) -> None:
+    assert set(graded["by"]) == {"solution_bot", "empty_bot", "loop_bot", "intruder_bot", "tamper_bot",
+                                 "colab_bot", "garbage_bot", "pdf_bot", "nobody_bot"}
+    assert all(r["status"] in STATUSES for r in graded["by"].values())
+    assert graded["report"]["sandbox"] == SANDBOX and graded["report"]["submissions_changed"] == []
+    assert _digest(graded["subs"]) == graded["before"], "the submissions folder must not change"
+
+
+@pytest.mark.slow
+def test_good_submissions_get_their_marks(graded: dict) -> None:
+    """Graded in the same run as the hostile ones, next to them (two at a time)."""
+    _expect(graded, "solution_bot", "graded", 10.0)
+    _expect(graded, "empty_bot", "graded", 0.0, zero=tuple(FULL))
+    feedback = graded["out"] / graded["by"]["solution_bot"]["feedback"]
+    assert feedback.is_file() and "concat_channel_test" in feedback.read_text()
+
+
+@pytest.mark.slow
+def test_an_endless_loop_costs_only_its_own_test(graded: dict) -> None:
+    r = _expect(graded, "loop_bot", "timeout", 8.0, zero=("which_branch_test",))
+    assert "which_branch" in r["message"]
+
+
+@pytest.mark.slow
+def test_huge_allocations_hit_the_memory_limit(graded: dict) -> None:
+    r = _expect(graded, "intruder_bot", "out_of_memory", 6.0, zero=("concat_channel_test", "top_k_images_test"))
+    assert "concat_channel" in r["message"] and "top_k_images" in r["message"]
+
+
+@pytest.mark.slow
+def test_edited_and_deleted_cells(graded: dict) -> None:
+    r = _expect(graded, "tamper_bot", "graded", 6.0, zero=("concat_channel_test", "which_branch_test"))
+    assert "which_branch_test, top_k_images_test" in r["message"], "edited test cells are named"
+    assert "which_branch_test: 'points' was 100, reset to 2" in r["repairs"]
+    assert "put back from the release: concat_channel, concat_channel_test, kernel_to_image_test" in r["repairs"]
+
+
+@pytest.mark.slow
+def test_a_colab_notebook_is_repaired_and_graded_like_the_original(graded: dict) -> None:
+    """Same cells, same scores as the original would get: the wrong answer still fails, the rest earns."""
+    r = _expect(graded, "colab_bot", "graded", 8.0, zero=("which_branch_test",))
+    assert "nbformat 4.0 upgraded" in r["repairs"] and "which_branch (matched by position)" in r["repairs"]
+
+
+@pytest.mark.slow
+def test_files_that_are_not_notebooks(graded: dict) -> None:
+    _expect(graded, "garbage_bot", "not_a_notebook", None)
+    _expect(graded, "pdf_bot", "not_a_notebook", None)
+    _expect(graded, "nobody_bot", "missing", None)
+
+
+@pytest.mark.slow
+def test_writes_outside_the_folder_are_prevented_or_detected(graded: dict) -> None:
+    r = graded["by"]["intruder_bot"]
+    abs_target, rel_target = graded["outside"] / "outside_abs.txt", graded["work"] / "outside_rel.txt"
+    nb = _load(graded["out"] / r["autograded"])
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] if "writer_bot" in "".join(c["source"])
+                      for o in c["outputs"])
+    assert "outside_rel.txt" in printed, "the writer cell ran"
+    if SANDBOX == "bwrap":
+        assert not abs_target.exists() and not rel_target.exists()
+        assert "WROTE" not in printed and "READ" not in printed, f"the sandbox let this through: {printed}"
+        assert r["outside_writes"] == []
+    else:
+        assert f"new: {abs_target}" in r["outside_writes"] and f"new: {rel_target}" in r["outside_writes"]
+        assert "WROTE OUTSIDE ITS FOLDER" in r["message"]
+
+
+# ----------------------------------------------------------------------------- limits on a tiny lab
+
+TINY_SOLUTION = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
+
+
+def _tiny_nb(answer: str) -> dict:
+    def cell(cid: str, source: str, **nbg: object) -> dict:
+        meta = {"nbgrader": {"schema_version": 3, "task": False, **nbg}}
+        return {"cell_type": "code", "execution_count": None, "id": cid, "outputs": [], "source": source,
+                "metadata": meta}
+
+    return {"cells": [cell("a", answer, grade=False, solution=True, locked=False, grade_id="ans"),
+                      cell("b", "assert double(2) == 4", grade=True, solution=False, locked=True, points=1,
+                           grade_id="ans_test")],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def _tiny_lab(base: Path) -> Path:
+    source = base / "src" / "tiny"
+    _write(source / "tiny.ipynb", _tiny_nb(TINY_SOLUTION))
+    return source
+
+
+GOOD = "def double(x):\n    return 2 * x\n"
+HANG = ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)  # ignores the cell timeout's interrupt\n"
+        "while True:\n    pass\n")
+CRASH = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+DAEMON = """import os, time
+if os.fork() == 0:  # a grandchild in a session of its own, meant to outlive grading
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(5)
+        open("late.txt", "w").write("still running")
+        os._exit(0)
+    os._exit(0)
+""" + GOOD
+
+
+@pytest.mark.slow
+def test_wall_clock_limit_crash_and_stray_processes(tmp_path: Path) -> None:
+    source = _tiny_lab(tmp_path)
+    subs, work = tmp_path / "subs", tmp_path / "work"
+    for name, answer in [("good", GOOD), ("hang", HANG), ("crash", CRASH), ("daemon", DAEMON)]:
+        _write(subs / name / "tiny.ipynb", _tiny_nb(answer))
+    start = time.monotonic()
+    proc = _run_grade(["tiny", str(subs), "--source", str(source), "--out", str(tmp_path / "out"), "--timeout", "30",
+                       "--cell-timeout", "120", "--jobs", "2", "--work", str(work), "--keep-work"], timeout=300)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by = {s["student"]: s for s in _load(tmp_path / "out" / "report.json")["students"]}
+    assert (by["good"]["status"], by["good"]["score"]) == ("graded", 1.0)
+    assert (by["daemon"]["status"], by["daemon"]["score"]) == ("graded", 1.0)
+    assert (by["hang"]["status"], by["hang"]["score"]) == ("timeout", None), by["hang"]["message"]
+    assert "30 s limit" in by["hang"]["message"] and 30 <= by["hang"]["seconds"] < 60
+    assert (by["crash"]["status"], by["crash"]["score"]) == ("crashed", None), by["crash"]["message"]
+    assert "kernel died" in by["crash"]["message"]
+    assert elapsed < 240
+    time.sleep(7)  # the daemon would have written by now had it survived
+    assert not list(work.rglob("late.txt")), "a process started by a student outlived its grading"
+
+
+@pytest.mark.slow
+def test_without_a_sandbox_writes_are_detected(tmp_path: Path) -> None:
+    source = _tiny_lab(tmp_path)
+    subs, outside = tmp_path / "subs", tmp_path / "outside"
+    outside.mkdir()
+    writer = f"import pathlib\npathlib.Path({str(outside / 'x.txt')!r}).write_text('x')\n" + GOOD
+    _write(subs / "writer" / "tiny.ipynb", _tiny_nb(writer))
+    proc = _run_grade(["tiny", str(subs), "--source", str(source), "--out", str(tmp_path / "out"), "--sandbox",
+                       "none", "--watch", str(outside), "--cell-timeout", "60", "--timeout", "120"], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "WARNING: grading WITHOUT a sandbox" in proc.stdout
+    by = {s["student"]: s for s in _load(tmp_path / "out" / "report.json")["students"]}
+    assert by["writer"]["status"] == "graded" and by["writer"]["score"] == 1.0
+    assert f"new: {outside / 'x.txt'}" in by["writer"]["outside_writes"]
+    assert "WROTE OUTSIDE ITS FOLDER" in by["writer"]["message"]
