@@ -65,6 +65,7 @@ _EXPORTS = {
     "response_at": "tuning",
     "article_curves": "tuning",
     "activation_distribution": "tuning",
+    "verify_report": "verify",
     "nmf": "decompose",
     "one_sided_nmf": "decompose",
     "svd_abs": "decompose",
@@ -75,7 +76,11 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
+_RENAMED = {"verify_report": "report"}
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        return getattr(module, _RENAMED.get(name, name))
     raise AttributeError(f"module 'shared_utils' has no attribute {name!r}")

@@ -36,6 +36,9 @@ LABS: list[Lab] = [
     Lab("lab00_tour", "A tour of InceptionV1", "00_tour.ipynb",
         "loading the model, naming neurons, layers and branches, activations on real photos, "
         "a unit's top images, first-layer weights", 5, 2),
+    Lab("lab01_features", "Feature visualisation and dataset examples", "01_features.ipynb",
+        "feature-visualisation objectives, gradient ascent and why parameterisation matters, diversity, "
+        "receptive fields and dataset examples, why both are needed, the polysemantic neuron 4e:55", 8, 3),
     Lab("lab04_curve_circuit", "Reading the curve circuit in the weights", "04_curve_circuit.ipynb",
         "expanded weights through a bottleneck, early curves -> curves in orientation order, rotational "
         "equivariance (weight vs orientation offset, the AANN), echoes and the edit that brings them back", 4, 1),
