@@ -66,6 +66,7 @@ _EXPORTS = {
     "article_curves": "tuning",
     "activation_distribution": "tuning",
     "verify_report": "verify",
+    "explore": "explorer",
     "nmf": "decompose",
     "one_sided_nmf": "decompose",
     "svd_abs": "decompose",
