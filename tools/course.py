@@ -39,6 +39,13 @@ LABS: list[Lab] = [
     Lab("lab01_features", "Feature visualisation and dataset examples", "01_features.ipynb",
         "feature-visualisation objectives, gradient ascent and why parameterisation matters, diversity, "
         "receptive fields and dataset examples, why both are needed, the polysemantic neuron 4e:55", 8, 3),
+    Lab("lab02_curve_detectors", "Curve detectors", "02_curve_detectors.ipynb",
+        "synthetic rounded-corner curves, radial tuning width, the family's orientation order, echoes shrinking "
+        "across layers, how much of 3b:379's activation human-labelled curves explain, then the same on the model",
+        4, 2),
+    Lab("lab03_high_low", "High-low frequency detectors", "03_high_low.ipynb",
+        "two-region stimuli, preferred direction from a 360 degree sweep, the 3x3 branch, NMF of expanded weights "
+        "into the HF/LF conv2d2 factors (against chance), a hand-built high-low detector", 4, 2),
     Lab("lab04_curve_circuit", "Reading the curve circuit in the weights", "04_curve_circuit.ipynb",
         "expanded weights through a bottleneck, early curves -> curves in orientation order, rotational "
         "equivariance (weight vs orientation offset, the AANN), echoes and the edit that brings them back", 4, 1),
@@ -52,6 +59,10 @@ LABS: list[Lab] = [
     Lab("lab07_svd_weights", "SVD of the weights between the first two layers", "07_svd_weights.ipynb",
         "SVD of |W| for conv2d0 -> conv2d1, ordering units by singular vectors, an AUC for colour vs Gabor "
         "separation, and a shuffle null that tells structure from noise", 3, 2),
+    Lab("lab08_reverse_engineering", "Reverse-engineering a curve detector", "08_reverse_engineering.ipynb",
+        "hand-setting a curve detector (line kernels, arcs and tangents, early curves, inhibition from the opposite "
+        "orientation), checking it with the tuning tools against the article's curves and the AANN, and swapping it "
+        "into InceptionV1 (ablation, top-k accuracy)", 4, 2),
     Lab("lab09_equivariance", "Naturally occurring equivariance", "09_equivariance.ipynb",
         "rotating and mirroring kernels, an equivariance score checked against chance, family-to-family weights "
         "(AANN, InceptionV1 curves, HF/LF, hue), mirror pairs (dog heads), pooling an equivariant family into an "
@@ -69,3 +80,26 @@ def lab(lab_id: str) -> Lab:
 def colab_url(path: str) -> str:
     """Colab link for a notebook path relative to the repository root."""
     return f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/{path}"
+
+
+#: Lectures without a lab (read and run; not graded).
+EXTRA_LECTURES: list[tuple[str, str]] = [
+    ("10_universality.ipynb", "universality: finding curve and high-low frequency detectors in AlexNet, VGG19, "
+                              "ResNet-50 and GoogLeNet by their tuning, and at what fraction of depth they appear"),
+    ("99_verify_claims.ipynb", "for instructors: re-measure the course's claims on the real weights "
+                               "(`python3 run.py verify`)"),
+]
+
+
+def course_map_markdown() -> str:
+    """The README's course map, generated from LABS so the two never disagree."""
+    rows = ["| # | Lab (`labs/`) | Lecture (`course/`) | What you do | CPU / GPU minutes* |",
+            "|---|---|---|---|---|"]
+    for lab_ in LABS:
+        number = int(lab_.id[3:5])
+        rows.append(f"| {number} | [`{lab_.id}`](labs/{lab_.id}/{lab_.notebook}) | "
+                    f"[`{lab_.lecture[:-6]}`](course/{lab_.lecture}) | {lab_.teaches} | "
+                    f"{lab_.cpu_minutes} / {lab_.gpu_minutes} |")
+    for name, what in EXTRA_LECTURES:
+        rows.append(f"| | | [`{name[:-6]}`](course/{name}) | {what} | |")
+    return "\n".join(rows)

@@ -1,0 +1,529 @@
+"""Universality: find curve and high-low frequency detectors in *other* networks by their tuning (science.md §10).
+
+Neuron ids do not transfer between models (science.md §13 G.23), so a student finds the units by
+what they respond to: every channel of every conv layer is shown the same synthetic stimuli as
+InceptionV1's curve and HF/LF detectors (:mod:`shared_utils.stimuli`), and its orientation tuning
+is measured with :mod:`shared_utils.tuning`::
+
+    >>> net = load_torchvision("alexnet")          # real weights if they can be had, else untrained (says so)
+    >>> scan = scan_model(net.model, name="alexnet", note=net.note)
+    >>> print(scan.table())                           # per layer: channels, curve-like, HF/LF, depth
+    >>> plot_depth_profile([scan, ...])               # fraction of detectors against depth
+
+**What counts as a detector** (tunable thresholds, defaults below; they are the course's choice,
+inferred from the articles' descriptions, not the articles' own definitions):
+
+* *curve-like*: the response to curves (max over radii) minus the response to a blank image has
+  **one** orientation peak (:func:`~shared_utils.tuning.n_peaks`), a small **echo** (< 0.2 of the
+  peak within ±45° of the opposite orientation, :func:`~shared_utils.tuning.echo`) and a full width
+  at half maximum below 150°. Lines and edges fail the echo test (a line is the same at θ and θ+180°).
+* *high-low frequency*: the response to two-region images (fine texture on one side, coarse on the
+  other, :func:`~shared_utils.stimuli.high_low`) has one peak and drops by more than half when the
+  sides swap (response at peak+180° < 0.5 of the peak), as science.md §13 D.16 proposes; and the
+  *boundary* matters: the best two-region response is at least twice the best response to either
+  texture filling the whole image (so units that react to the coarse texture's bars do not count);
+  and it is not curve-like (a curve detector can answer the straight texture boundary too: the two
+  classes are kept apart, curves first).
+* both need a **strength** of at least ``min_strength`` times the strongest channel of the layer,
+  so that a unit that barely responds cannot pass on noise.
+
+A unit's response is its activation after the layer's ReLU (after batch norm, for conv layers
+that have one), at the centre of its map. **Depth** is a layer's position among the model's conv
+layers in forward order, ``(index + 1) / count``. The HF/LF article counts blocks instead (e.g.
+InceptionV1 mixed3a is layer 4 of 12, AlexNet conv2 2 of 7) and finds HF/LF units at 29-33 %
+depth in four models (science.md §10), so compare depths loosely.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+from urllib.parse import urlparse
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import stimuli, tuning
+
+__all__ = [
+    "TORCHVISION_MODELS",
+    "LoadedModel",
+    "load_torchvision",
+    "ConvLayer",
+    "conv_layers",
+    "LayerScan",
+    "ModelScan",
+    "scan_model",
+    "tuning_curves",
+    "plot_depth_profile",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+#: torchvision builders and the weights the course tries for them (each model's original ImageNet weights).
+TORCHVISION_MODELS = {
+    "alexnet": ("alexnet", "AlexNet_Weights"),
+    "vgg19": ("vgg19", "VGG19_Weights"),
+    "resnet50": ("resnet50", "ResNet50_Weights"),
+    "googlenet": ("googlenet", "GoogLeNet_Weights"),
+}
+
+
+# ============================================================================ loading
+
+
+@dataclass
+class LoadedModel:
+    """A torchvision model, whether its real weights could be loaded, and a note saying so."""
+
+    model: nn.Module
+    name: str
+    trained: bool
+    note: str
+
+
+def load_torchvision(name: str, *, pretrained: bool = True, timeout: float = 10.0, progress: bool = True,
+                     device: "str | torch.device | None" = None) -> LoadedModel:
+    """``alexnet``, ``vgg19``, ``resnet50`` or ``googlenet`` from torchvision, in eval mode, frozen.
+
+    With ``pretrained``, torchvision's ImageNet weights are loaded from its cache or downloaded
+    (hundreds of MB). Offline it fails fast: if the file is not cached, the download server must
+    accept a connection within ``timeout`` seconds (name lookup included), and a stalled download
+    times out after ``timeout`` seconds without data. If that fails the model is built with random weights and ``note`` says
+    "weights unavailable: this shows the method on an untrained network".
+    """
+    import torchvision.models as tvm
+
+    from .device import get_device
+
+    if name not in TORCHVISION_MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(TORCHVISION_MODELS)}")
+    builder_name, weights_name = TORCHVISION_MODELS[name]
+    builder = getattr(tvm, builder_name)
+    extra = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}
+    model, trained, reason = None, False, "not requested (pretrained=False)"
+    weights = getattr(tvm, weights_name).IMAGENET1K_V1
+    if pretrained and not _cached(weights.url):
+        host = urlparse(weights.url).hostname or ""
+        if not _reachable(host, timeout):
+            pretrained, reason = False, f"not in the torch cache and {host} cannot be reached (offline?)"
+    if pretrained:
+        old = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(timeout)
+        try:
+            model = builder(weights=weights, progress=progress)
+            trained = True
+        except Exception as exc:  # noqa: BLE001  (offline: URLError/OSError; a bad file: RuntimeError)
+            reason = f"{type(exc).__name__}: {exc}"
+        finally:
+            socket.setdefaulttimeout(old)
+    if model is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = builder(weights=None, **extra)
+    if trained:
+        note = f"{name}: torchvision ImageNet weights"
+    else:
+        note = (f"{name}: weights unavailable ({reason[:160]}): this shows the method on an untrained network "
+                "[UNTRAINED: not a finding about the real model]")
+    model.eval().requires_grad_(False)
+    return LoadedModel(model.to(get_device(device)), name, trained, note)
+
+
+def _cached(url: str) -> bool:
+    """Whether torch.hub already holds the file of ``url`` (torchvision looks there first)."""
+    return (Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name).is_file()
+
+
+def _reachable(host: str, timeout: float) -> bool:
+    """Can a TCP connection to ``host``:443 be opened within ``timeout`` seconds (name lookup included)?
+
+    Runs in a daemon thread, because a name lookup ignores socket timeouts and can hang offline.
+    """
+    ok: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+            ok.append(True)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(timeout + 1.0)
+    return bool(ok)
+
+
+# ============================================================================ layers
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """A conv layer to scan: its name, the module whose output is read, and whether that output is batch-normed."""
+
+    name: str
+    module: nn.Module
+    batch_norm: bool
+
+
+def conv_layers(model: nn.Module) -> list[ConvLayer]:
+    """Every ``Conv2d`` of ``model``, read after its ``BatchNorm2d`` when one directly follows it (registration order)."""
+    mods = list(model.named_modules())
+    out = []
+    for i, (name, m) in enumerate(mods):
+        if not isinstance(m, nn.Conv2d):
+            continue
+        nxt = mods[i + 1][1] if i + 1 < len(mods) else None
+        if isinstance(nxt, nn.BatchNorm2d) and nxt.num_features == m.out_channels:
+            out.append(ConvLayer(name, nxt, True))
+        else:
+            out.append(ConvLayer(name, m, False))
+    if not out:
+        raise ValueError(f"{type(model).__name__} has no nn.Conv2d layers to scan")
+    return out
+
+
+class _Stop(Exception):
+    pass
+
+
+def _centre(act: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C): max over the central 1 (odd) or 2 (even) positions per axis, after a ReLU."""
+    h, w = act.shape[-2:]
+    r0, r1 = (h - 1) // 2, h // 2 + 1
+    c0, c1 = (w - 1) // 2, w // 2 + 1
+    return torch.relu(act[..., r0:r1, c0:c1]).flatten(2).amax(2)
+
+
+class _Probe:
+    """Calls the model once per batch and returns the centre responses of the chosen layers, concatenated."""
+
+    def __init__(self, model: nn.Module, layers: Sequence[ConvLayer], transform: Callable[[torch.Tensor], torch.Tensor]):
+        self.model, self.layers, self.transform = model, list(layers), transform
+        self.device = next((p.device for p in model.parameters()), torch.device("cpu"))
+
+    def __call__(self, images01: torch.Tensor) -> torch.Tensor:
+        seen: dict[int, torch.Tensor] = {}
+        last = len(self.layers)
+
+        def hook_for(i: int) -> Callable:
+            def hook(_m: nn.Module, _a: object, out: torch.Tensor) -> None:
+                if i not in seen:  # a module used twice keeps its first output
+                    seen[i] = _centre(out.detach().float())  # reduce now: an in-place ReLU may follow
+                if len(seen) == last:
+                    raise _Stop
+
+            return hook
+
+        handles = [layer.module.register_forward_hook(hook_for(i)) for i, layer in enumerate(self.layers)]
+        try:
+            with torch.no_grad():
+                self.model(self.transform(images01.to(self.device)))
+        except _Stop:
+            pass
+        finally:
+            for h in handles:
+                h.remove()
+        missing = [self.layers[i].name for i in range(last) if i not in seen]
+        if missing:
+            raise RuntimeError(f"layers {missing[:3]} were not run by the model's forward pass; scan other layers")
+        return torch.cat([seen[i] for i in range(last)], dim=1).cpu()
+
+
+def _order(model: nn.Module, layers: list[ConvLayer], size: int, transform: Callable) -> list[tuple[ConvLayer, int]]:
+    """The layers that run in a forward pass, in the order they run, with their output channels."""
+    fired: dict[int, int] = {}
+    handles = []
+    for i, layer in enumerate(layers):
+        def hook(_m: nn.Module, _a: object, out: torch.Tensor, i: int = i) -> None:
+            fired.setdefault(i, out.shape[1])
+        handles.append(layer.module.register_forward_hook(hook))
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    try:
+        with torch.no_grad():
+            model(transform(torch.full((1, 3, size, size), 0.5, device=device)))
+    finally:
+        for h in handles:
+            h.remove()
+    return [(layers[i], c) for i, c in fired.items()]  # dicts keep insertion (= firing) order
+
+
+# ============================================================================ scanning
+
+
+def _transform(transform: "Callable[[torch.Tensor], torch.Tensor] | str | None") -> Callable[[torch.Tensor], torch.Tensor]:
+    if transform == "imagenet":
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        return lambda x: (x - mean.to(x)) / std.to(x)
+    if transform is None:
+        return lambda x: x
+    if callable(transform):
+        return transform  # type: ignore[return-value]
+    raise ValueError("transform must be 'imagenet', None or a function of the images")
+
+
+def _texture_controls(angles: torch.Tensor, size: int, high_period: float, low_period: float) -> torch.Tensor:
+    """(2, A, 3, S, S): the high-low images with the boundary moved far outside (all fine, all coarse texture)."""
+    rad = torch.deg2rad(torch.as_tensor(angles, dtype=torch.float64))
+    far = 2.0 * size * torch.stack([torch.cos(rad), torch.sin(rad)], dim=1)  # (A, 2), along the orientation
+    kw = dict(size=size, high_period=high_period, low_period=low_period)
+    return torch.stack([stimuli.high_low(angles, position=-far, **kw), stimuli.high_low(angles, position=far, **kw)])
+
+
+@dataclass
+class LayerScan:
+    """One layer's result: which channels are curve-like / HF-LF, and the numbers behind it.
+
+    ``metrics`` holds per-channel tensors (NaN where a channel was too weak to measure):
+    ``curve_*`` / ``hl_*`` ``strength``, ``n_peaks``, ``echo``, ``width``, ``opposite`` (response at
+    peak+180° ÷ peak), ``preferred`` (degrees, the stimuli's convention) and ``hl_boundary``.
+    """
+
+    name: str
+    index: int  # among the model's conv layers, forward order
+    n_layers: int
+    channels: int
+    curve: list[int]
+    high_low: list[int]
+    metrics: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    @property
+    def depth(self) -> float:
+        """(index + 1) / number of conv layers."""
+        return (self.index + 1) / self.n_layers
+
+
+@dataclass
+class ModelScan:
+    """Per-layer detector counts of one model; ``note`` carries the weights warning."""
+
+    name: str
+    note: str
+    layers: list[LayerScan]
+    settings: dict[str, object] = field(default_factory=dict)
+
+    def table(self) -> str:
+        """A text table: layer, depth, channels, curve-like and HF/LF counts."""
+        rows = [f"{self.name}  ({self.note})", f"{'layer':28s} {'depth':>6s} {'ch':>5s} {'curve':>6s} {'HF/LF':>6s}"]
+        for s in self.layers:
+            rows.append(f"{s.name:28s} {s.depth:6.0%} {s.channels:5d} {len(s.curve):6d} {len(s.high_low):6d}")
+        return "\n".join(rows)
+
+    def counts(self, kind: str = "curve") -> list[int]:
+        if kind not in ("curve", "high_low"):
+            raise ValueError("kind must be 'curve' or 'high_low'")
+        return [len(getattr(s, kind)) for s in self.layers]
+
+    def peak_depth(self, kind: str = "curve") -> float | None:
+        """Depth of the layer with the largest *fraction* of ``kind`` detectors (None if there are none)."""
+        fr = [len(getattr(s, kind)) / s.channels for s in self.layers]
+        if not fr or max(fr) == 0:
+            return None
+        return self.layers[max(range(len(fr)), key=fr.__getitem__)].depth
+
+
+def _curves(resp: torch.Tensor, angles: torch.Tensor, keep: torch.Tensor) -> list[tuning.TuningCurve]:
+    return [tuning.TuningCurve(angles, resp[:, c], unit=f"channel {int(c)}", source="scan") for c in keep.tolist()]
+
+
+def _classify(resp: torch.Tensor, angles: torch.Tensor, *, strength: torch.Tensor, min_strength: float,
+              kind: str, max_echo: float, max_width: float, max_opposite: float) -> tuple[list[int], dict[str, torch.Tensor]]:
+    """Channels (of resp, (A, C)) that pass the criteria, plus per-channel metrics (NaN where not measured)."""
+    c = resp.shape[1]
+    nan = torch.full((c,), float("nan"), dtype=torch.float64)
+    metrics = {"strength": strength.double(), "n_peaks": nan.clone(), "echo": nan.clone(), "width": nan.clone(),
+               "opposite": nan.clone(), "preferred": nan.clone()}
+    top = float(strength.max()) if c else 0.0
+    keep = torch.nonzero((strength > 0) & (strength >= min_strength * top)).flatten() if top > 0 else torch.zeros(0, dtype=torch.long)
+    if len(keep) == 0:
+        return [], metrics
+    tcs = _curves(resp, angles, keep)
+    metrics["n_peaks"][keep] = tuning.n_peaks(tcs).double()  # type: ignore[union-attr]
+    metrics["echo"][keep] = tuning.echo(tcs)  # type: ignore[index]
+    metrics["width"][keep] = tuning.tuning_width(tcs, method="total")  # type: ignore[index]
+    metrics["opposite"][keep] = tuning.response_at(tcs, 180.0)  # type: ignore[index]
+    metrics["preferred"][keep] = tuning.preferred_orientation(tcs)  # type: ignore[index]
+    ok = metrics["n_peaks"] == 1
+    if kind == "curve":
+        ok &= (metrics["echo"] < max_echo) & (metrics["width"] < max_width)
+    else:
+        ok &= metrics["opposite"] < max_opposite
+    return torch.nonzero(ok).flatten().tolist(), metrics
+
+
+def scan_model(
+    model: nn.Module,
+    *,
+    name: str | None = None,
+    note: str = "",
+    size: int = 224,
+    angles: "Sequence[float] | torch.Tensor" = tuple(range(0, 360, 5)),
+    radii: Sequence[float] = (20.0, 40.0, 60.0, 80.0),
+    high_period: float = 4.0,
+    low_period: float = 24.0,
+    max_depth: float = 1.0,
+    layers: Sequence[str] | None = None,
+    transform: "Callable[[torch.Tensor], torch.Tensor] | str | None" = "imagenet",
+    min_strength: float = 0.05,
+    max_echo: float = 0.2,
+    max_width: float = 150.0,
+    max_opposite: float = 0.5,
+    min_boundary: float = 0.5,
+    batch_size: int = 16,
+    progress: bool = True,
+) -> ModelScan:
+    """Count curve-like and HF/LF units in every conv layer of ``model`` (see the module docstring).
+
+    Args:
+        size: stimulus side in pixels (radii and periods are in pixels of that image).
+        angles: evenly spaced orientations covering 360°.
+        max_depth: scan only conv layers up to this fraction of the model's depth (the forward pass
+            stops after the last one), e.g. 0.6: curves and HF/LF units are early-to-middle features.
+        layers: scan only these conv layers (module names), instead of ``max_depth``.
+        min_boundary: an HF/LF unit's best two-region response must exceed its best response to either
+            texture alone (filling the whole image, 8 orientations) by this fraction of itself, so
+            that a unit reacting to the coarse texture's bars, not to the boundary, does not count.
+        transform: ``"imagenet"`` (torchvision's mean/std normalisation), ``None`` (pixels in
+            [0, 1], e.g. for a hand-built network) or any function of the images.
+    """
+    tf = _transform(transform)
+    if not 0 < max_depth <= 1:
+        raise ValueError(f"max_depth must be in (0, 1], got {max_depth}")
+    ang = torch.as_tensor(angles, dtype=torch.float64).reshape(-1)
+
+    ordered = _order(model, conv_layers(model), size, tf)
+    n = len(ordered)
+    if layers is not None:
+        by_name = {layer.name: i for i, (layer, _) in enumerate(ordered)}
+        unknown = [x for x in layers if x not in by_name]
+        if unknown:
+            raise ValueError(f"no conv layers {unknown}; conv layers are {list(by_name)[:12]}...")
+        chosen = sorted(by_name[x] for x in layers)
+    else:
+        chosen = [i for i in range(n) if (i + 1) / n <= max_depth + 1e-9] or [0]
+    probe = _Probe(model, [ordered[i][0] for i in chosen], tf)
+    units = list(range(sum(ordered[i][1] for i in chosen)))
+
+    bar = tqdm(total=4, desc=f"scanning {name or type(model).__name__}", disable=not progress, leave=False)
+    blank = probe(torch.ones(1, 3, size, size))[0]  # white: the curves' background
+    bar.update(1)
+    curve_grid = tuning.sweep_responses(probe, units, lambda a: stimuli.curve_sweep(a, list(radii), size=size), ang,
+                                        positions=0, batch_size=batch_size)
+    bar.update(1)
+    hl = tuning.sweep_responses(
+        probe, units, lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period), ang,
+        positions=0, batch_size=batch_size)
+    bar.update(1)
+    bar.close()
+    curve_resp = (curve_grid.reshape(-1, *curve_grid.shape[-2:]).amax(0) - blank).clamp(min=0).double()  # (A, C)
+    hl_resp = hl.double()
+    texture_only = tuning.sweep_responses(  # (2, A', C): fine texture everywhere, coarse texture everywhere
+        probe, units, lambda a: _texture_controls(a, size, high_period, low_period), torch.arange(0.0, 360.0, 45.0),
+        positions=0, batch_size=batch_size).double().flatten(0, 1).amax(0)
+
+    results = []
+    start = 0
+    for i in chosen:  # split the concatenated channels back into layers
+        layer, width = ordered[i]
+        sl = slice(start, start + width)
+        start += width
+        c_resp, h_resp = curve_resp[:, sl], hl_resp[:, sl]
+        curve_ids, cm = _classify(c_resp, ang, strength=c_resp.max(0).values, min_strength=min_strength, kind="curve",
+                                  max_echo=max_echo, max_width=max_width, max_opposite=max_opposite)
+        h_peak = h_resp.max(0).values
+        boundary = torch.where(h_peak > 0, 1 - texture_only[sl] / h_peak.clamp(min=1e-300), torch.zeros_like(h_peak))
+        hl_ids, hm = _classify(h_resp, ang, strength=h_peak, min_strength=min_strength, kind="high_low",
+                               max_echo=max_echo, max_width=max_width, max_opposite=max_opposite)
+        hm["boundary"] = boundary
+        hl_ids = [c for c in hl_ids if float(boundary[c]) > min_boundary and c not in curve_ids]
+        metrics = {f"curve_{k}": v for k, v in cm.items()} | {f"hl_{k}": v for k, v in hm.items()}
+        results.append(LayerScan(layer.name, i, n, width, curve_ids, hl_ids, metrics))
+    settings = {"size": size, "angles": len(ang), "radii": list(radii), "max_depth": max_depth,
+                "min_strength": min_strength, "max_echo": max_echo, "max_width": max_width, "max_opposite": max_opposite, "min_boundary": min_boundary}
+    return ModelScan(name or type(model).__name__, note, results, settings)
+
+
+def tuning_curves(
+    model: nn.Module,
+    layer: str,
+    channels: Sequence[int],
+    *,
+    kind: str = "curve",
+    size: int = 224,
+    angles: "Sequence[float] | torch.Tensor" = tuple(range(0, 360, 5)),
+    radii: Sequence[float] = (20.0, 40.0, 60.0, 80.0),
+    high_period: float = 4.0,
+    low_period: float = 24.0,
+    transform: "Callable[[torch.Tensor], torch.Tensor] | str | None" = "imagenet",
+    note: str = "",
+    batch_size: int = 16,
+) -> list[tuning.TuningCurve]:
+    """The tuning curves a :func:`scan_model` measured for some channels of one conv layer, to plot them.
+
+    ``kind="curve"``: response to curves (max over ``radii``) minus the response to a blank image;
+    ``kind="high_low"``: response to the two-region images. Units are named ``"<layer> <channel>"``.
+    """
+    if kind not in ("curve", "high_low"):
+        raise ValueError("kind must be 'curve' or 'high_low'")
+    tf = _transform(transform)
+    found = [layer_ for layer_ in conv_layers(model) if layer_.name == layer]
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no conv layer {layer!r}; see conv_layers(model)")
+    probe = _Probe(model, found, tf)
+    chans = [int(c) for c in channels]
+    ang = torch.as_tensor(angles, dtype=torch.float64).reshape(-1)
+    if kind == "curve":
+        grid = tuning.sweep_responses(probe, chans, lambda a: stimuli.curve_sweep(a, list(radii), size=size), ang,
+                                      positions=0, batch_size=batch_size)
+        blank = probe(torch.ones(1, 3, size, size))[0, chans]
+        resp = (grid.reshape(-1, *grid.shape[-2:]).amax(0) - blank).clamp(min=0)
+        what = "curves, max over radius, minus blank"
+    else:
+        resp = tuning.sweep_responses(
+            probe, chans, lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period),
+            ang, positions=0, batch_size=batch_size)
+        what = "high-low images"
+    return [tuning.TuningCurve(ang, resp[:, i], unit=f"{layer} {c}", source=f"model: {what}",
+                               note=" [UNTRAINED: random weights, not a finding]" if "UNTRAINED" in note else "")
+            for i, c in enumerate(chans)]
+
+
+# ============================================================================ picture
+
+
+def plot_depth_profile(scans: Sequence[ModelScan], *, kinds: Sequence[str] = ("curve", "high_low"),
+                       hf_band: tuple[float, float] = (0.29, 0.33)):
+    """Fraction of each layer's channels that are detectors, against depth; one line per model.
+
+    The grey band marks the 29-33 % depth where the HF/LF article found HF/LF units in four models
+    (science.md §10). Titles carry each model's weights note.
+    """
+    import matplotlib.pyplot as plt
+
+    kinds = list(kinds)
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 3.8), squeeze=False, layout="constrained")
+    labels = {"curve": "curve-like units", "high_low": "high-low frequency units"}
+    for ax, kind in zip(axes[0], kinds):
+        for scan in scans:
+            x = [s.depth for s in scan.layers]
+            y = [len(getattr(s, kind)) / s.channels for s in scan.layers]
+            ax.plot(x, y, "o-", ms=3, label=scan.name + ("" if "UNTRAINED" not in scan.note else " (UNTRAINED)"))
+        if kind == "high_low":
+            ax.axvspan(*hf_band, color="0.85", zorder=0, label="HF/LF in the article (29-33 %)")
+        ax.set(xlim=(0, 1), xlabel="depth (conv layer / number of conv layers)", ylabel="fraction of channels",
+               title=labels.get(kind, kind))
+        ax.legend(fontsize=7)
+    untrained = [s.name for s in scans if "UNTRAINED" in s.note]
+    fig.suptitle("Detectors found by stimulus tuning"
+                 + (f"  [UNTRAINED: {', '.join(untrained)}: random weights, not a finding]" if untrained else ""),
+                 fontsize=9)
+    return fig
