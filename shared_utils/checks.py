@@ -46,10 +46,10 @@ def passed(what: str) -> None:
 
 def check(condition: bool, what: str, hint: str | None = None) -> None:
     """A yes/no check with an explanation: ``check(x > 0, "x is positive")``."""
-    if not isinstance(condition, (bool, np.bool_)) or not isinstance(what, str):
-        raise TypeError("use check(condition, what): condition must be True/False and what a sentence, "
+    if isinstance(condition, str) or not isinstance(what, str):
+        raise TypeError("use check(condition, what): the condition first, then a sentence saying what it checks; "
                         f"got check({condition!r}, {what!r})")
-    if not condition:
+    if not bool(condition):
         raise CheckFailed(f"{what}" + (f"\n    hint: {hint}" if hint else ""))
     passed(what)
 

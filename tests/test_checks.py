@@ -55,3 +55,4 @@ def test_check_rejects_swapped_arguments() -> None:
     with pytest.raises(TypeError, match="check\\(condition, what\\)"):
         check("all units are in the 5x5 branch", False)  # type: ignore[arg-type]
     check(np.bool_(True), "numpy booleans are fine")
+    check(torch.tensor(True), "0-d torch booleans are fine")

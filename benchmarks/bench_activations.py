@@ -1,0 +1,157 @@
+"""Benchmark: one activation pass over the ImageNet sample for the early layers, course vs per-image loop.
+
+* course: :func:`shared_utils.activations.channel_stats` for conv2d0, conv2d1, conv2d2, mixed3a and
+  mixed3b together: batches of 32, the forward pass stops after mixed3b.
+* loop: the obvious alternative, one photo at a time through the full network, forward hooks
+  collecting the same five layers, the same statistics (per channel: spatial max, its position, mean).
+
+Equal work: the same photos at the same size (224 px), float32, same device and threads, no cache,
+no gradients. Photo decoding (JPEG -> tensor) is done ONCE up front and is not timed, so the
+comparison is about the model work only. The script checks that both ways give the same numbers.
+
+It also times the course pass with the faster kernels that ``featvis`` uses while rendering
+(channels-last tensors and a banded local response norm; labelled "proposed", not what
+``channel_stats`` does today).
+
+    .venv/bin/python benchmarks/bench_activations.py                 # all 1000 photos
+    .venv/bin/python benchmarks/bench_activations.py --n 200
+    .venv/bin/python benchmarks/bench_activations.py --quick         # smoke test, a few seconds
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from shared_utils import featvis
+from shared_utils.activations import channel_stats
+from shared_utils.data import imagenet_sample
+from shared_utils.model import load_inceptionv1, preprocess
+
+LAYERS = ["conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b"]
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imagenet-sample"
+
+
+def per_image_loop(model: nn.Module, images: torch.Tensor, layers: list[str]) -> dict[str, dict[str, torch.Tensor]]:
+    """Full forward per photo; hooks keep the layers; per-channel max, argmax (row, col) and mean."""
+    modules = dict(model.named_modules())
+    seen: dict[str, torch.Tensor] = {}
+    handles = [modules[name].register_forward_hook(lambda _m, _i, out, name=name: seen.__setitem__(name, out))
+               for name in layers]
+    parts: dict[str, dict[str, list[torch.Tensor]]] = {k: {"max": [], "argmax": [], "mean": []} for k in layers}
+    try:
+        with torch.no_grad():
+            for i in range(images.shape[0]):
+                model(preprocess(images[i: i + 1]))
+                for name in layers:
+                    a = seen[name]
+                    w = a.shape[-1]
+                    flat = a.flatten(2)
+                    mx, pos = flat.max(dim=2)
+                    parts[name]["max"].append(mx.cpu())
+                    parts[name]["argmax"].append(torch.stack([pos // w, pos % w], dim=-1).cpu())
+                    parts[name]["mean"].append(flat.mean(dim=2).cpu())
+    finally:
+        for h in handles:
+            h.remove()
+    return {k: {s: torch.cat(v) for s, v in d.items()} for k, d in parts.items()}
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="imagenet-sample folder "
+                   "(default ../shared/data/imagenet-sample beside the project)")
+    p.add_argument("--n", type=int, default=1000, help="how many photos (default all 1000)")
+    p.add_argument("--size", type=int, default=224, help="input side in pixels, >= 224 (the full network needs it)")
+    p.add_argument("--batch-size", type=int, default=32, help="the course pass's batch size (default 32)")
+    p.add_argument("--repeats", type=int, default=1, help="interleaved runs of each way; the best time is kept")
+    p.add_argument("--weights", default="untrained", help="'untrained' (default), 'pretrained' or a path")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--target", type=float, default=1 / 3, help="course time must be <= target x loop time")
+    p.add_argument("--no-proposed", action="store_true", help="skip timing the proposed faster kernels")
+    p.add_argument("--quick", action="store_true", help="smoke test: 8 photos (the full network needs 224 px)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n, args.batch_size = 8, 4
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.size < 224:
+        raise SystemExit("--size must be >= 224: the per-image loop runs the whole network, whose 7x7 average "
+                         "pool needs a 224 px input")
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    model = load_inceptionv1(args.weights, device=device, progress=False)
+    sample = imagenet_sample(args.data, progress=False)
+    if not 0 < args.n <= len(sample):
+        raise SystemExit(f"--n must be in 1..{len(sample)}")
+    sample = sample.subset(range(args.n))
+    t0 = time.perf_counter()
+    images = sample.batch(range(args.n), args.size).to(device)  # decoded once, for both ways
+    t_decode = time.perf_counter() - t0
+
+    def course() -> dict:
+        return channel_stats(model, images, LAYERS, batch_size=args.batch_size, progress=False)
+
+    def proposed() -> dict:
+        with featvis._fast_model(model):
+            return channel_stats(model, images.contiguous(memory_format=torch.channels_last), LAYERS,
+                                 batch_size=args.batch_size, progress=False)
+
+    def loop() -> dict:
+        return per_image_loop(model, images, LAYERS)
+
+    ways = {"loop": loop, "course": course} if args.no_proposed else {"loop": loop, "course": course,
+                                                                        "proposed": proposed}
+    best = {k: float("inf") for k in ways}
+    results: dict[str, dict] = {}
+    for _ in range(args.repeats):
+        for name, fn in ways.items():
+            sync()
+            t0 = time.perf_counter()
+            results[name] = fn()
+            sync()
+            took = time.perf_counter() - t0
+            best[name] = min(best[name], took)
+            print(f"  (run: {name} {took:.2f} s)", flush=True)
+
+    # both ways computed the same statistics
+    worst, agree = 0.0, []
+    ref = results["loop"]
+    for name in ways:
+        if name == "loop":
+            continue
+        for layer in LAYERS:
+            st = results[name][layer]
+            for got, want in ((st.max, ref[layer]["max"]), (st.mean, ref[layer]["mean"])):
+                worst = max(worst, float((got - want).abs().max() / want.abs().max().clamp_min(1e-12)))
+            agree.append(float((st.argmax == ref[layer]["argmax"]).all(-1).float().mean()))
+    ratio = best["course"] / best["loop"]
+    met = ratio <= args.target
+    print(f"activation statistics (spatial max, argmax, mean per channel) of {', '.join(LAYERS)}")
+    print(f"  {args.n} photos at {args.size} px, float32, {device}, torch threads {torch.get_num_threads()}; "
+          f"model: {model.weights_info.label}")
+    print(f"  photos decoded once up front for both ways ({t_decode:.1f} s, not timed); no cache")
+    print(f"  same results: max relative difference {worst:.1e}; argmax positions agree for at least "
+          f"{100 * min(agree):.2f}% of (photo, channel) pairs in every layer (ties, e.g. zeros after ReLU, may differ)")
+    print(f"  best of {args.repeats} interleaved run(s) each")
+    print(f"  per-image loop, full forward:            {best['loop']:8.2f} s  "
+          f"({1e3 * best['loop'] / args.n:.1f} ms/photo)")
+    print(f"  course channel_stats (batch {args.batch_size:>3}, early stop): {best['course']:8.2f} s  "
+          f"({1e3 * best['course'] / args.n:.1f} ms/photo)")
+    print(f"  ratio course/loop = {ratio:.2f};  target <= {args.target:.2f}: {'met' if met else 'NOT met'}")
+    out = {"course_s": best["course"], "loop_s": best["loop"], "ratio": ratio, "max_rel_diff": worst}
+    if "proposed" in ways:
+        r2 = best["proposed"] / best["loop"]
+        print(f"  proposed: channel_stats + channels-last + banded LRN: {best['proposed']:8.2f} s  "
+              f"(ratio {r2:.2f}; target {'met' if r2 <= args.target else 'NOT met'})")
+        out.update(proposed_s=best["proposed"], proposed_ratio=r2)
+    return out
+
+
+if __name__ == "__main__":
+    main()

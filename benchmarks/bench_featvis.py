@@ -1,0 +1,121 @@
+"""Benchmark: render the ten mixed3b curve units (docs/science.md §2.1), course vs lucent.
+
+* course: :func:`shared_utils.featvis.render_units`, all ten units in ONE batched optimisation
+  whose forward pass stops at the target (only the mixed3b 5x5 branch is computed).
+* lucent: ``lucent.optvis.render.render_vis`` called once per unit (the full network runs).
+
+Equal work: the same steps, image size (128 px, resized to 224 before the model, lucent's rule),
+parameterisation (``param.image``: FFT + colour decorrelation), transforms
+(``transform.standard_transforms``), optimiser (Adam, lr 0.05), objective (the pre-ReLU channel
+mean of each unit: lucent's ``channel("mixed3b_5x5_pre_relu_conv", unit - 320)``), float32, same
+device and threads. Before timing, the script checks that the course loop, with its fast kernels
+switched off, reproduces lucent's image exactly for the same seed.
+
+lucent's ``render_vis`` leaks ~138 forward hooks per call (docs/libraries.md §A.4), which would slow
+every later call: each lucent call runs inside ``_lucent.no_leaked_hooks``, and the hook count
+before/after is printed.
+
+    .venv/bin/python benchmarks/bench_featvis.py              # 32 steps at 128 px
+    .venv/bin/python benchmarks/bench_featvis.py --steps 64
+    .venv/bin/python benchmarks/bench_featvis.py --quick      # smoke test, a few seconds
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from shared_utils import featvis
+from shared_utils._lucent import hook_count, no_leaked_hooks, objectives, param, render
+from shared_utils.model import load_inceptionv1
+from shared_utils.names import branch_of, parse_units
+
+CURVES = "379 406 385 343 342 388 324 340 330 349"  # mixed3b curve family, docs/science.md §2.1
+
+
+def _lucent_render(model: torch.nn.Module, unit: str, steps: int, size: int, seed: int) -> np.ndarray:
+    b = branch_of(unit)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    with no_leaked_hooks(model):
+        return render.render_vis(model, objectives.channel(f"{b.branch}_pre_relu_conv", b.local),
+                                 param_f=lambda: param.image(size), thresholds=(steps,), progress=False,
+                                 show_image=False)[0]
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=int, default=32, help="optimisation steps, both ways (default 32)")
+    p.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
+    p.add_argument("--units", default=CURVES, help="mixed3b channels (default: the ten curve units)")
+    p.add_argument("--repeats", type=int, default=2, help="interleaved runs of each way; the best time is kept")
+    p.add_argument("--weights", default="untrained", help="'untrained' (default), 'pretrained' or a path")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target", type=float, default=0.5, help="course time must be <= target x lucent time")
+    p.add_argument("--quick", action="store_true", help="smoke test: 3 units, 2 steps, 32 px, one run")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.steps, args.size, args.repeats = 2, 32, 1
+        args.units = " ".join(args.units.split()[:3])
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    model = load_inceptionv1(args.weights, device=device, progress=False)
+    units = [u.short for u in parse_units([int(c) for c in args.units.split()], "mixed3b")]
+
+    # equal-work check: with its fast kernels off, the course loop IS lucent's loop (2 steps, unit 0)
+    featvis._FAST = False
+    try:
+        ours = featvis.render_units(model, units[:1], steps=2, size=args.size, seed=args.seed, progress=False)
+    finally:
+        featvis._FAST = True
+    theirs = _lucent_render(model, units[0], 2, args.size, args.seed)
+    check = float(np.abs(ours.images[0] - theirs[0]).max())
+
+    def course() -> np.ndarray:
+        return featvis.render_units(model, units, steps=args.steps, size=args.size, seed=args.seed,
+                                    progress=False).images
+
+    def lucent() -> np.ndarray:
+        return np.concatenate([_lucent_render(model, u, args.steps, args.size, args.seed) for u in units])
+
+    hooks_before = hook_count(model)
+    best = {"course": float("inf"), "lucent": float("inf")}
+    for _ in range(args.repeats):
+        for name, fn in (("lucent", lucent), ("course", course)):
+            sync()
+            t0 = time.perf_counter()
+            out = fn()
+            sync()
+            took = time.perf_counter() - t0
+            best[name] = min(best[name], took)
+            print(f"  (run: {name} {took:.2f} s)", flush=True)
+            assert out.shape == (len(units), args.size, args.size, 3)
+    hooks_after = hook_count(model)
+    ratio = best["course"] / best["lucent"]
+    met = ratio <= args.target
+    print(f"feature visualisation of {len(units)} mixed3b units ({', '.join(units)})")
+    print(f"  {args.steps} steps, {args.size} px (resized to 224 for the model), param.image (fft, decorrelated), "
+          f"standard transforms, Adam lr 0.05, float32, {device}, torch threads {torch.get_num_threads()}")
+    print(f"  model: {model.weights_info.label}")
+    print(f"  equal-work check: course loop without its fast kernels vs lucent, 2 steps, same seed: "
+          f"max |image difference| = {check:.1e}")
+    print(f"  lucent hooks: every render_vis call wrapped in no_leaked_hooks; model hooks before/after all runs: "
+          f"{hooks_before}/{hooks_after}")
+    print(f"  best of {args.repeats} interleaved run(s) each")
+    print(f"  lucent render_vis x{len(units)} (one unit per call): {best['lucent']:8.2f} s  "
+          f"({1e3 * best['lucent'] / (args.steps * len(units)):.1f} ms per unit-step)")
+    print(f"  course render_units (one batch, early stop):     {best['course']:8.2f} s  "
+          f"({1e3 * best['course'] / (args.steps * len(units)):.1f} ms per unit-step)")
+    print(f"  ratio course/lucent = {ratio:.2f};  target <= {args.target:g}: {'met' if met else 'NOT met'}")
+    return {"course_s": best["course"], "lucent_s": best["lucent"], "ratio": ratio, "check": check}
+
+
+if __name__ == "__main__":
+    main()

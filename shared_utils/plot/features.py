@@ -1,0 +1,130 @@
+"""Pictures of features: feature-visualisation galleries and dataset-example grids.
+
+>>> show_renders(render_units(model, "3b:379 3b:406 3b:385"))         # one panel per unit, titled 3b:379 ...
+>>> show_dataset_examples(dataset_examples(model, sample, "3b:379"), sample)  # crops + photos, labelled
+
+Every figure names its units the articles' way (``3b:379``) and, for the untrained stand-in,
+says so in its title (:func:`shared_utils.plot.style.model_note`).
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..dataset_examples import TopExamples, example_crops, example_images
+from ..featvis import Rendered
+from ..model import WeightsInfo
+from ..names import parse_unit
+from .style import model_note, title_units
+
+__all__ = ["show_renders", "show_dataset_examples"]
+
+
+def _note(weights: "WeightsInfo | None") -> str:
+    """The untrained warning for results that carry their model's provenance."""
+    return "" if weights is None else model_note(SimpleNamespace(weights_info=weights))
+
+
+def _is_unit(name: str) -> bool:
+    try:
+        parse_unit(name)
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def show_renders(rendered: Rendered, *, title: str = "Feature visualisation", ncols: "int | None" = None,
+                 size: float = 1.8, captions: "Sequence[str] | None" = None) -> Figure:
+    """A gallery of rendered images, each titled with its unit id (or ``captions``).
+
+    The figure title lists the units, the render settings and, for the untrained stand-in, a warning.
+    """
+    n = len(rendered)
+    if n == 0:
+        raise ValueError("nothing to show: the render has no images")
+    if captions is not None and len(captions) != n:
+        raise ValueError(f"{n} images but {len(captions)} captions")
+    names = list(captions) if captions is not None else list(rendered.units)
+    ncols = min(ncols or min(n, 6), n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(np.clip(rendered.images[i], 0, 1), interpolation="bilinear")
+            ax.set_title(names[i], fontsize=9)
+    distinct = list(dict.fromkeys(rendered.units))
+    if all(_is_unit(u) for u in distinct):
+        heading = title_units(distinct, prefix=f"{title}:") + _note(rendered.weights)
+    else:
+        heading = f"{title}: {', '.join(distinct)}{_note(rendered.weights)}"
+    s = rendered.settings
+    if s:
+        heading += f"\n{s.get('steps')} steps, {s.get('size')} px, seed {s.get('seed')}"
+    fig.suptitle(heading, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_dataset_examples(
+    examples: "TopExamples | Sequence[TopExamples] | Mapping[str, TopExamples]",
+    sample: object,
+    *,
+    show: str = "both",
+    k: "int | None" = None,
+    size: float = 1.5,
+) -> Figure:
+    """For each unit, a row of receptive-field crops and/or a row of whole photos (field outlined).
+
+    Each panel is captioned with the photo's class and the unit's activation (spatial max) on it.
+
+    Args:
+        examples: what :func:`~shared_utils.dataset_examples.dataset_examples` returned (or one entry).
+        sample: the same image sample (the photos are read from it).
+        show: ``"crops"``, ``"images"`` or ``"both"``.
+        k: how many examples per unit (default: all).
+    """
+    if show not in ("crops", "images", "both"):
+        raise ValueError(f"show must be 'crops', 'images' or 'both', got {show!r}")
+    if isinstance(examples, TopExamples):
+        items = [examples]
+    elif isinstance(examples, Mapping):
+        items = list(examples.values())
+    else:
+        items = list(examples)
+    if not items:
+        raise ValueError("no examples to show")
+    kinds = ["crops", "images"] if show == "both" else [show]
+    ncols = max(min(k or len(e), len(e)) for e in items)
+    rows = [(e, kind) for e in items for kind in kinds]
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols + 0.6, (size + 0.45) * len(rows) + 0.6),
+                             squeeze=False)
+    for (e, kind), row_axes in zip(rows, axes):
+        m = min(k or len(e), len(e))
+        pictures = example_crops(sample, e) if kind == "crops" else example_images(sample, e)
+        for j, ax in enumerate(row_axes):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j >= m:
+                ax.axis("off")
+                continue
+            ax.imshow(np.clip(pictures[j], 0, 1), interpolation="nearest")
+            ax.set_xlabel(f"{e.labels[j][:18]}\n{e.values[j]:.3g}", fontsize=7)
+            if kind == "images":
+                top, left, bottom, right = e.boxes[j]
+                ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False,
+                                       edgecolor="yellow", linewidth=1.2))
+        what = f"crops ({e.field.size} px)" if kind == "crops" else "photos"
+        row_axes[0].set_ylabel(f"{e.unit.short}\n{what}", fontsize=9)
+    first = items[0]
+    value = "pre-ReLU" if first.pre_relu else "post-ReLU"
+    heading = title_units([e.unit for e in items], prefix="Dataset examples:") + _note(first.weights)
+    heading += f"\nvalue = the unit's spatial max ({value}); crop = its receptive field at that position"
+    fig.suptitle(heading, fontsize=10)
+    fig.tight_layout()
+    return fig
