@@ -19,10 +19,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .model import preprocess, weights_info
+from .model import preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, resolve_layer
 
-__all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits"]
+__all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits", "image_source"]
 
 
 class _StopForward(Exception):
@@ -151,11 +151,26 @@ class ChannelStats:
 
 def _key(model: nn.Module, ids: Sequence[str], layers: Sequence[str], size: int, pre_relu: bool) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([weights_info(model).source, list(ids), list(layers), size, pre_relu]).encode())
-    if not weights_info(model).trained:
-        # random weights: tie the cache to the actual tensors, not just the seed
-        digest.update(next(model.parameters()).detach().cpu().numpy().tobytes()[:4096])
+    # every weight counts: an edited copy of the model must never read the original's results
+    digest.update(json.dumps([weights_digest(model), list(ids), list(layers), size, pre_relu]).encode())
     return digest.hexdigest()[:20]
+
+
+def image_source(images: object, image_size: int) -> tuple[int, list[str], Callable[[list[int]], torch.Tensor]]:
+    """``(count, ids, get)`` for a tensor (N, 3, S, S) or an :class:`~shared_utils.data.ImageSample`.
+
+    ``get(indices)`` returns that batch in [0, 1]; ``ids`` identify the images (for cache keys).
+    """
+    if isinstance(images, torch.Tensor):
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f"expected images shaped (N, 3, H, W), got {tuple(images.shape)}")
+        tensor = images
+        ids = [f"tensor:{hashlib.sha256(tensor.detach().cpu().numpy().tobytes()).hexdigest()[:16]}"]
+        return tensor.shape[0], ids, lambda idx: tensor[idx]
+    if not (hasattr(images, "batch") and hasattr(images, "__len__")):
+        raise TypeError("images must be a tensor (N, 3, H, W) or an ImageSample (see shared_utils.data)")
+    sample = images
+    return len(sample), list(getattr(sample, "ids", [])), lambda idx: sample.batch(idx, image_size)  # type: ignore[attr-defined]
 
 
 def channel_stats(
@@ -178,18 +193,8 @@ def channel_stats(
     """
     names = [resolve_layer(layers)] if isinstance(layers, str) else [resolve_layer(layer) for layer in layers]
     if isinstance(images, torch.Tensor):
-        n = images.shape[0]
         image_size = images.shape[-1]
-        ids = [f"tensor:{hashlib.sha256(images.detach().cpu().numpy().tobytes()).hexdigest()[:16]}"]
-
-        def get(idx: list[int]) -> torch.Tensor:
-            return images[idx]
-    else:
-        n = len(images)  # type: ignore[arg-type]
-        ids = list(images.ids)  # type: ignore[attr-defined]
-
-        def get(idx: list[int]) -> torch.Tensor:
-            return images.batch(idx, image_size)  # type: ignore[attr-defined]
+    n, ids, get = image_source(images, image_size)
 
     path = None
     if cache is not None:

@@ -61,7 +61,7 @@ from .activations import ChannelStats, channel_stats
 from .dataset_examples import TopExamples, example_crops, example_images, receptive_field, top_examples
 from .device import budget, fast_mode
 from .featvis import Rendered, render_unit
-from .model import weights_info
+from .model import weights_digest, weights_info
 from .names import LAYERS, POOLS, Unit, branch_of, parse_unit
 from .plot.style import model_note
 from .plot.weights import plot_kernel
@@ -310,12 +310,6 @@ class _ProgressSample:
         return out
 
 
-def _weights_digest(model: nn.Module) -> str:
-    digest = hashlib.sha256()
-    for name, t in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:20]
 
 
 class ExplorerData:
@@ -373,7 +367,7 @@ class ExplorerData:
         if self.cache is None:
             return None
         if self._digest is None:
-            self._digest = _weights_digest(self.model)
+            self._digest = weights_digest(self.model)
         text = json.dumps([_CACHE_VERSION, kind, self._digest, weights_info(self.model).source, *key], default=str)
         return self.cache / "explorer" / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.pt"
 

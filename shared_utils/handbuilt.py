@@ -474,18 +474,9 @@ def ablate_units(model: nn.Module, units: "Iterable[int | str | Unit]") -> nn.Mo
 def predict(model: nn.Module, images: object, *, image_size: int = 224, batch_size: int = 32,
             progress: bool = True) -> torch.Tensor:
     """InceptionV1's 1008 logits (N, 1008) for an :class:`~shared_utils.data.ImageSample` or a tensor (N, 3, S, S)."""
-    from .activations import forward_logits
+    from .activations import forward_logits, image_source
 
-    if isinstance(images, torch.Tensor):
-        n = images.shape[0]
-
-        def get(idx: list[int]) -> torch.Tensor:
-            return images[idx]  # type: ignore[index]
-    else:
-        n = len(images)  # type: ignore[arg-type]
-
-        def get(idx: list[int]) -> torch.Tensor:
-            return images.batch(idx, image_size)  # type: ignore[attr-defined]
+    n, _, get = image_source(images, image_size)
 
     device = next(model.parameters()).device
     parts = []

@@ -36,6 +36,7 @@ __all__ = [
     "weights_info",
     "weights_label",
     "is_trained",
+    "weights_digest",
     "preprocess",
     "INPUT_SIZE",
 ]
@@ -94,6 +95,17 @@ def weights_label(model: nn.Module) -> str:
 
 def is_trained(model: nn.Module) -> bool:
     return weights_info(model).trained
+
+
+def weights_digest(model: nn.Module) -> str:
+    """A hash of every weight: caches keyed by it never mix up two models (e.g. an edited copy)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, t in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:20]
 
 
 def _cached_weights_path() -> Path:

@@ -649,23 +649,14 @@ def activation_distribution(
     ``images`` is an :class:`~shared_utils.data.ImageSample` or a tensor (N, 3, S, S) in [0, 1].
     Uses :func:`~shared_utils.activations.capture` (one early-stopping pass per batch).
     """
-    from .activations import capture
+    from .activations import capture, image_source
 
     if spatial not in ("all", "max", "center"):
         raise ValueError(f"spatial must be 'all', 'max' or 'center', got {spatial!r}")
     single = not isinstance(units, (list, tuple))
     parsed = [parse_unit(u) for u in ([units] if single else units)]  # type: ignore[union-attr]
     layers = sorted({u.layer for u in parsed})
-    if isinstance(images, torch.Tensor):
-        n = images.shape[0]
-
-        def get(idx: list[int]) -> torch.Tensor:
-            return images[idx]  # type: ignore[index]
-    else:
-        n = len(images)  # type: ignore[arg-type]
-
-        def get(idx: list[int]) -> torch.Tensor:
-            return images.batch(idx, image_size)  # type: ignore[attr-defined]
+    n, _, get = image_source(images, image_size)
 
     device = _device_of(model)
     collected: list[list[torch.Tensor]] = [[] for _ in parsed]

@@ -112,3 +112,15 @@ def test_channel_stats_match_brute_force(model, sample, tmp_path: Path) -> None:
     # a different size is a different cache entry
     channel_stats(model, sub, ["conv2d2", "mixed3a"], image_size=32, cache=tmp_path, progress=False)
     assert len(list(tmp_path.glob("stats-*.pt"))) == 2
+
+
+def test_cache_never_mixes_an_edited_copy_with_the_original(model, tmp_path: Path) -> None:
+    import copy
+
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    first = channel_stats(model, x, "conv2d0", cache=tmp_path, progress=False)
+    edited = copy.deepcopy(model)
+    edited.conv2d0_pre_relu_conv.weight.mul_(-1)  # same weights_info, different weights
+    second = channel_stats(edited, x, "conv2d0", cache=tmp_path, progress=False)
+    assert len(list(tmp_path.glob("stats-*.pt"))) == 2
+    assert not torch.equal(first["conv2d0"].max, second["conv2d0"].max)

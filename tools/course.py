@@ -57,7 +57,7 @@ LABS: list[Lab] = [
         "hypergeometric p-values (2.5e-9, 1.7e-23) checked by simulation, multiple comparisons, the size/kernel "
         "confound", 2, 2),
     Lab("lab07_svd_weights", "SVD of the weights between the first two layers", "07_svd_weights.ipynb",
-        "SVD of |W| for conv2d0 -> conv2d1, ordering units by singular vectors, an AUC for colour vs Gabor "
+        "SVD of abs(W) for conv2d0 -> conv2d1, ordering units by singular vectors, an AUC for colour vs Gabor "
         "separation, and a shuffle null that tells structure from noise", 3, 2),
     Lab("lab08_reverse_engineering", "Reverse-engineering a curve detector", "08_reverse_engineering.ipynb",
         "hand-setting a curve detector (line kernels, arcs and tangents, early curves, inhibition from the opposite "
