@@ -34,6 +34,15 @@ the image and the target start inactive (flat grey images). If that happens, ren
 model loaded as ``load_inceptionv1(redirected_relu=True)``; use it for rendering only (its gradients
 are deliberately wrong; docs/science.md §1.1). The cache keeps the two apart.
 
+(lucent redirects every step; Lucid only did so for the first steps.)
+
+Defaults: ``steps``/``size`` come from :func:`shared_utils.device.budget` for the model's device
+(512 steps at 224 px on a GPU, a 64-step 128 px preview on a CPU, tiny in fast mode); pass them to
+override. ``cache=<folder>`` stores each render under a key made of the model's weights (a hash of
+every tensor, so an edited model is a different model), ReLU kind, units, objective, steps, size,
+seed, transforms and the other settings: re-running a notebook reads the images back. A render is
+seeded (``seed``) and repeatable on the CPU; GPUs may differ in the last bits.
+
 Renders of the untrained stand-in show nothing about the real network: ``Rendered.label`` says so.
 """
 from __future__ import annotations

@@ -198,7 +198,10 @@ def bwrap_argv(*, cwd: Path, writable: list[Path], cache: Path) -> list[str]:
         elif os.path.isdir(system):
             argv += ["--ro-bind", system, system]
     argv += ["--ro-bind-try", "/sys", "/sys", "--proc", "/proc", "--dev", "/dev",
-             "--size", str(256 * 2**20), "--tmpfs", "/dev/shm"]
+             "--size", str(256 * 2**20), "--tmpfs", "/dev/shm",
+             # a private, empty /tmp: libraries that ignore TMPDIR (torch's compile cache) can still write,
+             # and nothing is shared with the host's /tmp; the binds below go on top of it
+             "--size", str(512 * 2**20), "--tmpfs", "/tmp"]
     for p in _readable_paths():
         argv += ["--ro-bind", str(p), str(p)]
     for p in writable:
@@ -386,6 +389,10 @@ def _child_env(root: Path, runtime: Path, token: str, memory_mb: int) -> dict[st
         "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
     })
+    for var in ("ZOOM_IN_DATA", "ZOOM_IN_WEIGHTS", "ZOOM_IN_TEST_DATA"):
+        value = env.get(var, "")
+        if value and os.path.isabs(value) and os.path.exists(value):
+            env[var] = os.path.realpath(value)  # the sandbox binds real paths, not the symlinks leading to them
     env.setdefault("ZOOM_IN_DEVICE", "cpu")
     if memory_mb:
         env["CUDA_VISIBLE_DEVICES"] = ""  # CUDA reserves far more address space than any limit allows
