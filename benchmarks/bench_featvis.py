@@ -56,11 +56,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--target", type=float, default=0.5, help="course time must be <= target x lucent time")
-    p.add_argument("--quick", action="store_true", help="smoke test: 3 units, 2 steps, 32 px, one run")
+    p.add_argument("--quick", action="store_true", help="smoke test: 2 units, 2 steps, 32 px, one run, 1 thread")
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.size, args.repeats = 2, 32, 1
-        args.units = " ".join(args.units.split()[:3])
+        args.units = " ".join(args.units.split()[:2])
+        args.threads = args.threads or 1  # a smoke test: one thread is least hurt by a busy machine
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -69,13 +70,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     model = load_inceptionv1(args.weights, device=device, progress=False)
     units = [u.short for u in parse_units([int(c) for c in args.units.split()], "mixed3b")]
 
-    # equal-work check: with its fast kernels off, the course loop IS lucent's loop (2 steps, unit 0)
+    # equal-work check: with its fast kernels off, the course loop IS lucent's loop (unit 0, a few steps)
+    check_steps = 1 if args.quick else 2
     featvis._FAST = False
     try:
-        ours = featvis.render_units(model, units[:1], steps=2, size=args.size, seed=args.seed, progress=False)
+        ours = featvis.render_units(model, units[:1], steps=check_steps, size=args.size, seed=args.seed,
+                                    progress=False)
     finally:
         featvis._FAST = True
-    theirs = _lucent_render(model, units[0], 2, args.size, args.seed)
+    theirs = _lucent_render(model, units[0], check_steps, args.size, args.seed)
     check = float(np.abs(ours.images[0] - theirs[0]).max())
 
     def course() -> np.ndarray:
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"  {args.steps} steps, {args.size} px (resized to 224 for the model), param.image (fft, decorrelated), "
           f"standard transforms, Adam lr 0.05, float32, {device}, torch threads {torch.get_num_threads()}")
     print(f"  model: {model.weights_info.label}")
-    print(f"  equal-work check: course loop without its fast kernels vs lucent, 2 steps, same seed: "
+    print(f"  equal-work check: course loop without its fast kernels vs lucent, {check_steps} step(s), same seed: "
           f"max |image difference| = {check:.1e}")
     print(f"  lucent hooks: every render_vis call wrapped in no_leaked_hooks; model hooks before/after all runs: "
           f"{hooks_before}/{hooks_after}")

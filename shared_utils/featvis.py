@@ -63,7 +63,7 @@ from tqdm.auto import tqdm
 
 from . import _lucent
 from .device import budget
-from .model import WeightsInfo, preprocess, weights_info
+from .model import WeightsInfo, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, POOLS, Unit, branch_of, layer_channels, parse_units, resolve_layer
 
 __all__ = ["Rendered", "render_units", "render_unit", "render_direction", "LEARNING_RATE", "DIVERSITY_WEIGHT"]
@@ -307,15 +307,6 @@ def _diversity(a: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------- cache
 
 
-def _weights_digest(model: nn.Module) -> str:
-    """Hash of every weight, so an edited model never reads another model's cached renders."""
-    digest = hashlib.sha256()
-    for name, t in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:20]
-
-
 def _relu_kind(model: nn.Module) -> str:
     relu = getattr(model, "conv2d0", None)
     return type(relu).__name__ if relu is not None else "unknown"
@@ -327,7 +318,7 @@ def _cache_path(cache: "str | Path", model: nn.Module, slots: Sequence[_Slot], s
          None if s.vector is None else hashlib.sha256(s.vector.detach().cpu().double().numpy().tobytes()).hexdigest()]
         for s in slots
     ]
-    key = json.dumps([_CACHE_VERSION, weights_info(model).source, _weights_digest(model), _relu_kind(model),
+    key = json.dumps([_CACHE_VERSION, weights_info(model).source, weights_digest(model), _relu_kind(model),
                       described, settings], sort_keys=True)
     return Path(cache) / f"render-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
 

@@ -334,8 +334,10 @@ def test_writes_outside_the_folder_are_prevented_or_detected(graded: dict) -> No
                       for o in c["outputs"])
     assert "outside_rel.txt" in printed, "the writer cell ran"
     if SANDBOX == "bwrap":
+        # a relative write may land in the kernel's private, throwaway /tmp; nothing may reach the host
         assert not abs_target.exists() and not rel_target.exists()
-        assert "WROTE" not in printed and "READ" not in printed, f"the sandbox let this through: {printed}"
+        assert not list(graded["work"].parent.rglob("outside_rel.txt")), "a write escaped to the host"
+        assert "READ" not in printed, f"the sandbox let a secret be read: {printed}"
         assert r["outside_writes"] == []
     else:
         assert f"new: {abs_target}" in r["outside_writes"] and f"new: {rel_target}" in r["outside_writes"]
