@@ -1,17 +1,15 @@
 """Benchmark: one activation pass over the ImageNet sample for the early layers, course vs per-image loop.
 
 * course: :func:`shared_utils.activations.channel_stats` for conv2d0, conv2d1, conv2d2, mixed3a and
-  mixed3b together: batches of 32, the forward pass stops after mixed3b.
+  mixed3b together, as a notebook calls it: batches of the device's default size (8 on a CPU, 64
+  on a GPU), the forward pass stops after mixed3b, lucent's model runs with the course's faster
+  kernels (channels-last tensors, a banded local response norm; ``shared_utils._lucent``).
 * loop: the obvious alternative, one photo at a time through the full network, forward hooks
   collecting the same five layers, the same statistics (per channel: spatial max, its position, mean).
 
 Equal work: the same photos at the same size (224 px), float32, same device and threads, no cache,
 no gradients. Photo decoding (JPEG -> tensor) is done ONCE up front and is not timed, so the
 comparison is about the model work only. The script checks that both ways give the same numbers.
-
-It also times a "proposed" course pass (NOT what ``channel_stats`` does today): the same call with
-the faster kernels that ``featvis`` uses while rendering (channels-last tensors, a banded local
-response norm) and batches of 8, which fit a CPU's caches better than 32.
 
     .venv/bin/python benchmarks/bench_activations.py                 # all 1000 photos
     .venv/bin/python benchmarks/bench_activations.py --n 200
@@ -26,9 +24,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from shared_utils import featvis
 from shared_utils.activations import channel_stats
 from shared_utils.data import imagenet_sample
+from shared_utils.device import budget
 from shared_utils.model import load_inceptionv1, preprocess
 
 LAYERS = ["conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b"]
@@ -66,19 +64,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                    "(default ../shared/data/imagenet-sample beside the project)")
     p.add_argument("--n", type=int, default=1000, help="how many photos (default all 1000)")
     p.add_argument("--size", type=int, default=224, help="input side in pixels, >= 224 (the full network needs it)")
-    p.add_argument("--batch-size", type=int, default=32, help="the course pass's batch size (default 32)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="the course pass's batch size (default: the course's default for the device)")
     p.add_argument("--repeats", type=int, default=1, help="interleaved runs of each way; the best time is kept")
     p.add_argument("--weights", default="untrained", help="'untrained' (default), 'pretrained' or a path")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--target", type=float, default=1 / 3, help="course time must be <= target x loop time")
-    p.add_argument("--no-proposed", action="store_true", help="skip timing the proposed faster pass")
-    p.add_argument("--proposed-batch-size", type=int, default=8,
-                   help="batch size of the proposed pass (default 8: on a CPU, batches of 32 overflow the caches)")
     p.add_argument("--quick", action="store_true", help="smoke test: 8 photos at 224 px, 1 thread")
     args = p.parse_args(argv)
     if args.quick:
-        args.n, args.batch_size = 8, 4
+        args.n = 8
         args.threads = args.threads or 1  # a smoke test: one thread is least hurt by a busy machine
 
     if args.threads:
@@ -100,16 +96,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     def course() -> dict:
         return channel_stats(model, images, LAYERS, batch_size=args.batch_size, progress=False)
 
-    def proposed() -> dict:
-        with featvis._fast_model(model):
-            return channel_stats(model, images.contiguous(memory_format=torch.channels_last), LAYERS,
-                                 batch_size=args.proposed_batch_size, progress=False)
-
     def loop() -> dict:
         return per_image_loop(model, images, LAYERS)
 
-    ways = {"loop": loop, "course": course} if args.no_proposed else {"loop": loop, "course": course,
-                                                                        "proposed": proposed}
+    ways = {"loop": loop, "course": course}
     best = {k: float("inf") for k in ways}
     cpu = {k: float("inf") for k in ways}
     results: dict[str, dict] = {}
@@ -145,7 +135,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"  best of {args.repeats} interleaved run(s) each")
     print(f"  per-image loop, full forward:            {best['loop']:8.2f} s  "
           f"({1e3 * best['loop'] / args.n:.1f} ms/photo)")
-    print(f"  course channel_stats (batch {args.batch_size:>3}, early stop): {best['course']:8.2f} s  "
+    batch = budget(device).batch_size if args.batch_size is None else args.batch_size
+    print(f"  course channel_stats (batch {batch:>3}, early stop):  {best['course']:8.2f} s  "
           f"({1e3 * best['course'] / args.n:.1f} ms/photo)")
     print(f"  ratio course/loop = {ratio:.2f};  target <= {args.target:.2f}: {'met' if met else 'NOT met'}")
     cpu_ratio = cpu["course"] / cpu["loop"]
@@ -153,14 +144,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
           f"ratio {cpu_ratio:.2f}; target {'met' if cpu_ratio <= args.target else 'NOT met'}")
     out = {"course_s": best["course"], "loop_s": best["loop"], "ratio": ratio, "max_rel_diff": worst,
            "cpu_ratio": cpu_ratio}
-    if "proposed" in ways:
-        r2 = best["proposed"] / best["loop"]
-        c2 = cpu["proposed"] / cpu["loop"]
-        print(f"  proposed: channel_stats, batch {args.proposed_batch_size}, channels-last, banded LRN: "
-              f"{best['proposed']:8.2f} s wall "
-              f"(ratio {r2:.2f}; target {'met' if r2 <= args.target else 'NOT met'}), {cpu['proposed']:.2f} s CPU "
-              f"(ratio {c2:.2f})")
-        out.update(proposed_s=best["proposed"], proposed_ratio=r2, proposed_cpu_ratio=c2)
     print("  (wall times on a busy shared machine are noisy: there, run with --threads 1 and read the CPU ratios)")
     return out
 

@@ -27,7 +27,7 @@ import time
 import numpy as np
 import torch
 
-from shared_utils import featvis
+from shared_utils import _lucent, featvis
 from shared_utils._lucent import hook_count, no_leaked_hooks, objectives, param, render
 from shared_utils.model import load_inceptionv1
 from shared_utils.names import branch_of, parse_units
@@ -72,18 +72,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     # equal-work check: with its fast kernels off, the course loop IS lucent's loop (unit 0, a few steps)
     check_steps = 1 if args.quick else 2
-    featvis._FAST = False
+    _lucent.FAST_KERNELS = False
     try:
         ours = featvis.render_units(model, units[:1], steps=check_steps, size=args.size, seed=args.seed,
-                                    progress=False)
+                                    input_size=224, progress=False)
     finally:
-        featvis._FAST = True
+        _lucent.FAST_KERNELS = True
     theirs = _lucent_render(model, units[0], check_steps, args.size, args.seed)
     check = float(np.abs(ours.images[0] - theirs[0]).max())
 
     def course() -> np.ndarray:
         return featvis.render_units(model, units, steps=args.steps, size=args.size, seed=args.seed,
-                                    progress=False).images
+                                    input_size=224, progress=False).images
 
     def lucent() -> np.ndarray:
         return np.concatenate([_lucent_render(model, u, args.steps, args.size, args.seed) for u in units])

@@ -4,14 +4,17 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 from tqdm.auto import tqdm
 
-__all__ = ["cache_dir", "download", "sha256_of", "git_blob_sha1_of", "DownloadError"]
+__all__ = ["cache_dir", "download", "reachable", "sha256_of", "git_blob_sha1_of", "DownloadError"]
 
 
 class DownloadError(RuntimeError):
@@ -44,6 +47,32 @@ def git_blob_sha1_of(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def reachable(url: str, timeout: float) -> bool:
+    """Does the server of ``url`` (or a bare host name: port 443) accept a connection within ``timeout`` s?
+
+    The name lookup counts too. It runs in a daemon thread, because a lookup ignores socket
+    timeouts and can hang for a minute on a machine without a network. ``file:`` URLs are local: True.
+    """
+    parsed = urlparse(url if "://" in url else f"https://{url}")
+    if parsed.scheme == "file":
+        return True
+    host = parsed.hostname or ""
+    port = parsed.port or (80 if parsed.scheme == "http" else 443)
+    ok: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            ok.append(True)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(timeout + 1.0)
+    return bool(ok)
+
+
 def download(
     url: str,
     dest: Path,
@@ -57,8 +86,13 @@ def download(
     """Fetch ``url`` to ``dest`` atomically, showing a progress bar, and check its content.
 
     The file only appears at ``dest`` once it is complete and matches the expected hash, so an
-    interrupted download never leaves a half-written file in the cache.
+    interrupted download never leaves a half-written file in the cache. Offline it fails within
+    about ``timeout`` seconds (see :func:`reachable`), and a stalled transfer after ``timeout``
+    seconds without data.
     """
+    if not reachable(url, timeout):
+        host = urlparse(url).hostname or url
+        raise DownloadError(f"Could not download {url}: {host} cannot be reached within {timeout:g} s (offline?)")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)

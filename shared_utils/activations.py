@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import _lucent
+from .device import budget
 from .model import preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, resolve_layer
 
@@ -45,6 +47,38 @@ def _targets(layer: str, pre_relu: bool) -> list[str]:
     return [f"{canonical}_pre_relu_conv"]
 
 
+def _run_to(model: nn.Module, x: torch.Tensor, needed: set[str], grad: bool) -> dict[str, torch.Tensor]:
+    """Outputs of the modules named in ``needed``, from a forward pass that stops once all are seen.
+
+    Runs with lucent's faster kernels and a channels-last input (``_lucent.fast_kernels``): the
+    outputs may be channels-last tensors. Every hook is removed again, also on error.
+    """
+    modules = _modules(model)
+    missing = sorted(t for t in needed if t not in modules)
+    if missing:
+        raise ValueError(f"this model has no module(s) {missing}; is it an InceptionV1 from load_inceptionv1?")
+    seen: dict[str, torch.Tensor] = {}
+
+    def hook_for(target: str) -> Callable:
+        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+            seen[target] = output if grad else output.detach()
+            if needed.issubset(seen):
+                raise _StopForward
+
+        return hook
+
+    handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
+    try:
+        with torch.set_grad_enabled(grad), _lucent.fast_kernels(model):
+            model(_lucent.fast_input(x))
+    except _StopForward:
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
 def capture(
     model: nn.Module,
     images01: torch.Tensor,
@@ -63,37 +97,20 @@ def capture(
         grad: keep the autograd graph (for feature visualisation or attribution).
 
     Returns:
-        ``{canonical layer name: tensor (N, C, H', W')}`` in the order asked.
+        ``{canonical layer name: tensor (N, C, H', W')}`` in the order asked (contiguous tensors).
     """
     names = [layers] if isinstance(layers, str) else list(layers)
+    x = images01 if preprocessed else preprocess(images01)
+    return {k: a.contiguous() for k, a in _capture(model, x, names, pre_relu, grad).items()}
+
+
+def _capture(model: nn.Module, x: torch.Tensor, names: Sequence[str], pre_relu: bool,
+             grad: bool) -> dict[str, torch.Tensor]:
+    """:func:`capture` of a preprocessed batch, leaving each tensor in the layout the model made."""
     if not names:
         raise ValueError("ask for at least one layer")
     wanted = {name: _targets(name, pre_relu) for name in names}
-    modules = _modules(model)
-    seen: dict[str, torch.Tensor] = {}
-    needed = {t for ts in wanted.values() for t in ts}
-    missing = [t for t in needed if t not in modules]
-    if missing:
-        raise ValueError(f"this model has no module(s) {missing}; is it an InceptionV1 from load_inceptionv1?")
-
-    def hook_for(target: str) -> Callable:
-        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
-            seen[target] = output if grad else output.detach()
-            if needed.issubset(seen):
-                raise _StopForward
-
-        return hook
-
-    x = images01 if preprocessed else preprocess(images01)
-    handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
-    try:
-        with torch.set_grad_enabled(grad):
-            model(x)
-    except _StopForward:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
+    seen = _run_to(model, x, {t for ts in wanted.values() for t in ts}, grad)
     out: dict[str, torch.Tensor] = {}
     for name, ts in wanted.items():
         parts = [seen[t] for t in ts]
@@ -130,8 +147,8 @@ def forward_logits(model: nn.Module, images01: torch.Tensor) -> torch.Tensor:
 
     h = modules["softmax2_pre_activation_matmul"].register_forward_hook(hook)
     try:
-        with torch.no_grad():
-            model(preprocess(images01))
+        with torch.no_grad(), _lucent.fast_kernels(model):
+            model(_lucent.fast_input(preprocess(images01)))
     finally:
         h.remove()
     return seen["logits"]
@@ -179,7 +196,7 @@ def channel_stats(
     layers: "str | Sequence[str]",
     *,
     image_size: int = 224,
-    batch_size: int = 32,
+    batch_size: "int | None" = None,
     pre_relu: bool = False,
     cache: "str | Path | None" = None,
     progress: bool = True,
@@ -190,6 +207,8 @@ def channel_stats(
     ``batch(indices, size)`` returning (B, 3, S, S) in [0, 1] and ``ids``), or a tensor (N, 3, S, S).
     One batched pass, stopping after the deepest layer. With ``cache`` (a directory), results are
     saved and re-used, keyed by the model's weights, the images, the layers and the size.
+    ``batch_size`` defaults to the device's :func:`~shared_utils.device.budget` (small on a CPU,
+    where a small batch stays in the caches and is faster per image; large on a GPU).
     """
     names = [resolve_layer(layers)] if isinstance(layers, str) else [resolve_layer(layer) for layer in layers]
     if isinstance(images, torch.Tensor):
@@ -204,21 +223,25 @@ def channel_stats(
             return {k: ChannelStats(**v) for k, v in saved.items()}
 
     device = next(model.parameters()).device
+    batch_size = budget(device).batch_size if batch_size is None else batch_size
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     parts: dict[str, dict[str, list[torch.Tensor]]] = {k: {"max": [], "argmax": [], "mean": []} for k in names}
     grids: dict[str, tuple[int, int]] = {}
     starts = range(0, n, batch_size)
     for start in tqdm(starts, desc=f"activations ({', '.join(names)})", disable=not progress, leave=False):
         idx = list(range(start, min(start + batch_size, n)))
         with torch.no_grad():
-            acts = capture(model, get(idx).to(device), names, pre_relu=pre_relu)
+            acts = _capture(model, preprocess(get(idx).to(device)), names, pre_relu, grad=False)
         for k, a in acts.items():
             b, c, h, w = a.shape
             grids[k] = (h, w)
-            flat = a.flatten(2)
-            mx, pos = flat.max(dim=2)
+            # (B, H*W, C): a view of a channels-last tensor, and reducing over positions is vectorised over C
+            per_position = a.permute(0, 2, 3, 1).reshape(b, h * w, c)
+            mx, pos = per_position.max(dim=1)
             parts[k]["max"].append(mx.cpu())
             parts[k]["argmax"].append(torch.stack([pos // w, pos % w], dim=-1).cpu())
-            parts[k]["mean"].append(flat.mean(dim=2).cpu())
+            parts[k]["mean"].append(per_position.mean(dim=1).cpu())
     result = {
         k: ChannelStats(k, torch.cat(v["max"]), torch.cat(v["argmax"]), torch.cat(v["mean"]), grids[k], image_size)
         for k, v in parts.items()

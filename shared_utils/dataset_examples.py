@@ -189,7 +189,7 @@ def dataset_examples(
     image_size: int = 224,
     pre_relu: bool = False,
     cache: "str | Path | None" = None,
-    batch_size: int = 32,
+    batch_size: "int | None" = None,
     progress: bool = True,
 ) -> dict[str, TopExamples]:
     """Top-``k`` photos of ``sample`` for every unit, from ONE activation pass over the sample.
@@ -199,6 +199,7 @@ def dataset_examples(
         units: ``"3b:379 3b:406"`` or a list of ids; the layers they need are computed together.
         pre_relu: rank by the value before the ReLU (no ties at 0 for weak units).
         cache: a directory for the activation statistics (shared with ``channel_stats``).
+        batch_size: images per forward pass (default: the device's budget).
 
     Returns:
         ``{unit id ('3b:379'): TopExamples}`` in the order given.

@@ -43,17 +43,24 @@ class Budget:
 
     render_steps: int  # feature-visualisation optimisation steps
     render_size: int  # feature-visualisation image side, pixels
+    render_input_size: "int | None"  # renders smaller than this are resized up for the model (None: never)
     n_images: int  # how many images of the 1000-image sample to scan
     image_size: int  # input side for activation passes
+    batch_size: int  # images per forward pass over a dataset (small on a CPU: big batches of 224 px
+    #                  photos cost more in fresh memory pages than they save; benchmarks/bench_activations.py)
 
 
 def budget(device: "torch.device | str | None" = None) -> Budget:
     """Defaults per device: full quality on a GPU, a quick preview on a CPU, tiny in fast mode."""
     if fast_mode():
-        return Budget(render_steps=8, render_size=64, n_images=48, image_size=112)
+        return Budget(render_steps=8, render_size=64, render_input_size=None,
+                      n_images=48, image_size=112, batch_size=8)
     dev = get_device(device)
     if dev.type == "cuda":
-        return Budget(render_steps=512, render_size=224, n_images=1000, image_size=224)
+        return Budget(render_steps=512, render_size=224, render_input_size=224,
+                      n_images=1000, image_size=224, batch_size=64)
     if dev.type == "mps":
-        return Budget(render_steps=256, render_size=160, n_images=1000, image_size=224)
-    return Budget(render_steps=64, render_size=128, n_images=300, image_size=224)
+        return Budget(render_steps=256, render_size=160, render_input_size=224,
+                      n_images=1000, image_size=224, batch_size=32)
+    return Budget(render_steps=64, render_size=128, render_input_size=224,
+                  n_images=300, image_size=224, batch_size=4)

@@ -22,11 +22,13 @@ model's preprocessing ``x*255-117``, a resize to 224 px when the image is smalle
   parameters and Adam state, so this equals separate renders except that all slots share each
   step's random jitter/scale/rotation.
 * it uses channels-last tensors and a faster, numerically equivalent local response norm while it
-  runs; no hooks stay behind (also when a render fails or is interrupted); results can be cached.
+  runs (``_lucent.fast_kernels``, shared with ``activations``); no hooks stay behind (also when a
+  render fails or is interrupted); results can be cached.
 * the objective reads the **pre-ReLU** value by default (``pre_relu=True``, like Lucid's
   ``"mixed4a_pre_relu:476"``): a unit that starts negative still gets a gradient.
 * lucent hard-codes ``cuda:0`` inside its parameterisation and transforms; here they follow the
-  model's device.
+  model's device (``_lucent.lucent_on``). Renders run one at a time: a render started while another
+  thread renders (the neuron explorer in the background) waits for it.
 
 Redirected ReLU: the course model has plain ReLUs (``load_inceptionv1(redirected_relu=False)``),
 which is right for activations and weights. Plain ReLUs can stall a render when the units between
@@ -47,13 +49,11 @@ Renders of the untrained stand-in show nothing about the real network: ``Rendere
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -78,8 +78,6 @@ _BLOCK_INPUT = {
     "mixed4c": "mixed4b", "mixed4d": "mixed4c", "mixed4e": "mixed4d", "mixed5a": "maxpool10", "mixed5b": "mixed5a",
 }
 _CACHE_VERSION = 1
-#: Use channels-last tensors and the banded local response norm while rendering (tests turn it off).
-_FAST = True
 
 
 @dataclass
@@ -207,68 +205,6 @@ def _forward_to(
     return out
 
 
-_BANDS: dict[tuple, torch.Tensor] = {}
-
-
-def _fast_lrn(x: torch.Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> torch.Tensor:
-    """``F.local_response_norm`` for (N, C, H, W), with the channel window as one banded 1x1 conv."""
-    if x.dim() != 4:
-        return F.local_response_norm(x, size, alpha, beta, k)
-    c = x.shape[1]
-    key = (c, size, x.device, x.dtype)
-    if key not in _BANDS:
-        idx = torch.arange(c, device=x.device)
-        diff = idx[None, :] - idx[:, None]  # input channel - output channel
-        band = (diff >= -(size // 2)) & (diff <= (size - 1) // 2)
-        _BANDS[key] = (band.to(x.dtype) / size)[:, :, None, None]
-    return x / (F.conv2d(x * x, _BANDS[key]) * alpha + k).pow(beta)
-
-
-class _FastFunctional:
-    """``torch.nn.functional`` with a faster ``local_response_norm``; everything else passes through."""
-
-    local_response_norm = staticmethod(_fast_lrn)
-
-    def __getattr__(self, name: str):
-        return getattr(F, name)
-
-
-@contextlib.contextmanager
-def _fast_model(model: nn.Module) -> Iterator[None]:
-    """While inside, the model's module uses :func:`_fast_lrn` (lucent's forward calls ``F.local_response_norm``)."""
-    module = sys.modules.get(type(model).__module__)
-    if not _FAST or module is None or getattr(module, "F", None) is not F:
-        yield
-        return
-    module.F = _FastFunctional()
-    try:
-        yield
-    finally:
-        module.F = F
-
-
-@contextlib.contextmanager
-def _lucent_on(device: torch.device) -> Iterator[None]:
-    """Make lucent's parameterisation and transforms create their tensors on ``device``.
-
-    lucent 0.1.8 picks ``cuda:0`` whenever CUDA exists (docs/environment.md), which breaks a model on
-    the CPU or on another GPU.
-    """
-    spatial, color, transform = _lucent.param.spatial, _lucent.param.color, _lucent.transform
-    saved = (spatial.device, transform.device, color._linear_decorrelate_color)
-    matrix = torch.tensor(color.color_correlation_normalized.T, device=device)
-
-    def decorrelate(t: torch.Tensor) -> torch.Tensor:
-        return (t.permute(0, 2, 3, 1) @ matrix).permute(0, 3, 1, 2)
-
-    spatial.device = transform.device = device
-    color._linear_decorrelate_color = decorrelate
-    try:
-        yield
-    finally:
-        spatial.device, transform.device, color._linear_decorrelate_color = saved
-
-
 # ----------------------------------------------------------------------------- objectives
 
 
@@ -348,7 +284,7 @@ def _check_settings(steps: int, size: int, input_size: "int | None", lr: float) 
     if not isinstance(size, int) or isinstance(size, bool) or size < 8:
         raise ValueError(f"size must be a whole number of pixels >= 8, got {size!r}")
     if input_size is not None and (not isinstance(input_size, int) or input_size < 8):
-        raise ValueError(f"input_size must be None or a whole number of pixels >= 8, got {input_size!r}")
+        raise ValueError(f"input_size must be 'auto', None or a whole number of pixels >= 8, got {input_size!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
 
@@ -362,7 +298,7 @@ def _render(
     size: "int | None",
     seed: int,
     transforms: bool,
-    input_size: "int | None",
+    input_size: "int | None | str",
     lr: float,
     cache: "str | Path | None",
     progress: bool,
@@ -371,6 +307,7 @@ def _render(
     plan = budget(device)
     steps = plan.render_steps if steps is None else steps
     size = plan.render_size if size is None else size
+    input_size = plan.render_input_size if input_size == "auto" else input_size
     _check_settings(steps, size, input_size, lr)
     settings = {"steps": steps, "size": size, "seed": seed, "transforms": bool(transforms), "input_size": input_size,
                 "lr": lr, "diversity": float(diversity)}
@@ -384,7 +321,8 @@ def _render(
     fork = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     np_state = np.random.get_state()  # lucent's transforms draw from numpy's global generator
     try:
-        with torch.random.fork_rng(devices=fork), torch.enable_grad(), _lucent_on(device), _fast_model(model):
+        with torch.random.fork_rng(devices=fork), torch.enable_grad(), _lucent.lucent_on(device), \
+                _lucent.fast_kernels(model):
             torch.manual_seed(seed)
             np.random.seed(seed % 2**32)
             params, image_f = _lucent.param.image(size, batch=n)
@@ -399,8 +337,7 @@ def _render(
                 x = preprocess(x)
                 if resize:
                     x = F.interpolate(x, size=(input_size, input_size), mode="bilinear", align_corners=True)
-                if _FAST:
-                    x = x.contiguous(memory_format=torch.channels_last)
+                x = _lucent.fast_input(x)
                 acts = _forward_to(model, x, sites)
                 values = _values(acts, slots)
                 if diversity:  # lucent's recipe: channel(layer, n) - w * diversity(layer), a batch mean
@@ -446,7 +383,7 @@ def render_units(
     size: "int | None" = None,
     seed: int = 0,
     transforms: bool = True,
-    input_size: "int | None" = 224,
+    input_size: "int | None | str" = "auto",
     lr: float = LEARNING_RATE,
     cache: "str | Path | None" = None,
     progress: bool = True,
@@ -464,7 +401,8 @@ def render_units(
         seed: the same seed gives the same images on the CPU.
         transforms: lucent's standard transforms (jitter, scale, rotate) each step; ``False`` for none.
         input_size: images smaller than this are resized to it before the model (lucent's rule:
-            224); ``None`` feeds them at their own size.
+            224); ``None`` feeds them at their own size; ``"auto"`` (default) takes
+            ``device.budget()``'s value: 224, or ``None`` in fast mode (autograding, CI).
         cache: a directory; a render with the same model weights and settings is read back from it.
 
     Returns:
@@ -490,7 +428,7 @@ def render_unit(
     size: "int | None" = None,
     seed: int = 0,
     transforms: bool = True,
-    input_size: "int | None" = 224,
+    input_size: "int | None | str" = "auto",
     lr: float = LEARNING_RATE,
     cache: "str | Path | None" = None,
     progress: bool = True,
@@ -524,7 +462,7 @@ def render_direction(
     size: "int | None" = None,
     seed: int = 0,
     transforms: bool = True,
-    input_size: "int | None" = 224,
+    input_size: "int | None | str" = "auto",
     lr: float = LEARNING_RATE,
     cache: "str | Path | None" = None,
     progress: bool = True,

@@ -61,6 +61,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .device import budget
 from .names import LAYERS, Unit, branch_of, parse_unit
 
 __all__ = [
@@ -471,14 +472,18 @@ def ablate_units(model: nn.Module, units: "Iterable[int | str | Unit]") -> nn.Mo
 # ============================================================================ predictions and accuracy
 
 
-def predict(model: nn.Module, images: object, *, image_size: int = 224, batch_size: int = 32,
+def predict(model: nn.Module, images: object, *, image_size: int = 224, batch_size: "int | None" = None,
             progress: bool = True) -> torch.Tensor:
-    """InceptionV1's 1008 logits (N, 1008) for an :class:`~shared_utils.data.ImageSample` or a tensor (N, 3, S, S)."""
+    """InceptionV1's 1008 logits (N, 1008) for an :class:`~shared_utils.data.ImageSample` or a tensor (N, 3, S, S).
+
+    ``batch_size`` images per forward pass (default: the device's budget).
+    """
     from .activations import forward_logits, image_source
 
     n, _, get = image_source(images, image_size)
 
     device = next(model.parameters()).device
+    batch_size = budget(device).batch_size if batch_size is None else batch_size
     parts = []
     for start in tqdm(range(0, n, batch_size), desc="predictions", disable=not progress, leave=False):
         idx = list(range(start, min(start + batch_size, n)))
@@ -571,14 +576,7 @@ def inceptionv1_synsets(root: "str | Path | None" = None, *, progress: bool = Tr
     want = entry.get("sha256")
     if path.is_file() and (want is None or sha256_of(path) == want):
         return _parse_synsets(path.read_text(), str(path))
-    from urllib.parse import urlparse
-
-    from .universality import _reachable
-
     try:
-        host = urlparse(str(entry["url"])).hostname or ""
-        if not _reachable(host, timeout):  # a name lookup can hang offline; socket timeouts do not cover it
-            raise DownloadError(f"{host} cannot be reached (offline?)")
         download(str(entry["url"]), path, sha256=want if isinstance(want, str) else None,  # type: ignore[arg-type]
                  desc="InceptionV1 class list", progress=progress, timeout=timeout)
     except DownloadError as exc:

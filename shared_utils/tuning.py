@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import torch
 from torch import nn
 
+from .device import budget
 from .names import Unit, format_unit, parse_unit, resolve_layer
 
 __all__ = [
@@ -642,12 +643,13 @@ def activation_distribution(
     pre_relu: bool = True,
     spatial: str = "all",
     image_size: int = 224,
-    batch_size: int = 32,
+    batch_size: "int | None" = None,
 ) -> "ActivationDistribution | list[ActivationDistribution]":
     """Activations of unit(s) over images: every spatial position (``"all"``), per-image ``"max"`` or ``"center"``.
 
     ``images`` is an :class:`~shared_utils.data.ImageSample` or a tensor (N, 3, S, S) in [0, 1].
-    Uses :func:`~shared_utils.activations.capture` (one early-stopping pass per batch).
+    Uses :func:`~shared_utils.activations.capture` (one early-stopping pass per batch of
+    ``batch_size`` images; default: the device's budget).
     """
     from .activations import capture, image_source
 
@@ -659,6 +661,7 @@ def activation_distribution(
     n, _, get = image_source(images, image_size)
 
     device = _device_of(model)
+    batch_size = budget(device).batch_size if batch_size is None else batch_size
     collected: list[list[torch.Tensor]] = [[] for _ in parsed]
     for start in range(0, n, batch_size):
         idx = list(range(start, min(start + batch_size, n)))

@@ -36,7 +36,6 @@ depth in four models (science.md §10), so compare depths loosely.
 from __future__ import annotations
 
 import socket
-import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import stimuli, tuning
+from ._download import reachable
 
 __all__ = [
     "TORCHVISION_MODELS",
@@ -112,7 +112,7 @@ def load_torchvision(name: str, *, pretrained: bool = True, timeout: float = 10.
     weights = getattr(tvm, weights_name).IMAGENET1K_V1
     if pretrained and not _cached(weights.url):
         host = urlparse(weights.url).hostname or ""
-        if not _reachable(host, timeout):
+        if not reachable(weights.url, timeout):
             pretrained, reason = False, f"not in the torch cache and {host} cannot be reached (offline?)"
     if pretrained:
         old = socket.getdefaulttimeout()
@@ -140,26 +140,6 @@ def load_torchvision(name: str, *, pretrained: bool = True, timeout: float = 10.
 def _cached(url: str) -> bool:
     """Whether torch.hub already holds the file of ``url`` (torchvision looks there first)."""
     return (Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name).is_file()
-
-
-def _reachable(host: str, timeout: float) -> bool:
-    """Can a TCP connection to ``host``:443 be opened within ``timeout`` seconds (name lookup included)?
-
-    Runs in a daemon thread, because a name lookup ignores socket timeouts and can hang offline.
-    """
-    ok: list[bool] = []
-
-    def attempt() -> None:
-        try:
-            socket.create_connection((host, 443), timeout=timeout).close()
-            ok.append(True)
-        except OSError:
-            pass
-
-    t = threading.Thread(target=attempt, daemon=True)
-    t.start()
-    t.join(timeout + 1.0)
-    return bool(ok)
 
 
 # ============================================================================ layers

@@ -130,3 +130,22 @@ def test_offline_download_fails_with_advice(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(data, "download", lambda url, dest, **kw: real_download("http://127.0.0.1:9/x", dest, **kw))
     with pytest.raises(data.DataUnavailableError, match="root="):
         data.circuits_path("taxonomy/conv2d1.json", progress=False)
+
+
+def test_reachable_and_a_download_from_nowhere(fake_github, tmp_path: Path) -> None:
+    """A server that answers is reachable; a closed port is not, and a download from it fails fast and clean."""
+    import time
+
+    from shared_utils import _download
+
+    base, _ = fake_github
+    assert _download.reachable(base, timeout=5)
+    assert _download.reachable((tmp_path / "x").as_uri(), timeout=5), "file: URLs are local"
+    closed = "http://127.0.0.1:9/nothing.json"  # the discard port: nothing listens there
+    assert not _download.reachable(closed, timeout=5)
+    t0 = time.monotonic()
+    with pytest.raises(_download.DownloadError, match="cannot be reached"):
+        _download.download(closed, tmp_path / "got" / "nothing.json", progress=False, timeout=2)
+    assert time.monotonic() - t0 < 10
+    got = tmp_path / "got"
+    assert not got.exists() or not list(got.iterdir()), "no partial file is left behind"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from shared_utils import featvis
+from shared_utils import _lucent, featvis
 from shared_utils._lucent import hook_count, no_leaked_hooks, objectives, param, render
 from shared_utils.activations import capture
 from shared_utils.featvis import render_direction, render_unit, render_units
@@ -39,11 +39,13 @@ class CallCounter:
      ("mixed3b_5x5", True), ("mixed3b_5x5", False), ("mixed3b_pool_reduce", False), ("mixed3b_1x1", True),
      ("mixed3b_3x3_bottleneck", False), ("mixed4a", True)],
 )
-def test_truncated_forward_equals_full_forward(model, site: str, pre: bool) -> None:
+def test_truncated_forward_equals_full_forward(model, site: str, pre: bool, monkeypatch) -> None:
     x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    reference = capture(model, x, site, pre_relu=pre)[site]
-    with featvis._fast_model(model):
-        got = featvis._forward_to(model, preprocess(x).contiguous(memory_format=torch.channels_last), [(site, pre)])
+    with monkeypatch.context() as plain:  # the reference: lucent's own kernels, whole forward
+        plain.setattr(_lucent, "FAST_KERNELS", False)
+        reference = capture(model, x, site, pre_relu=pre)[site]
+    with _lucent.fast_kernels(model):
+        got = featvis._forward_to(model, _lucent.fast_input(preprocess(x)), [(site, pre)])
     value = got[(site, pre)]
     assert value.shape == reference.shape
     torch.testing.assert_close(value, reference, rtol=1e-4, atol=1e-5 * float(reference.abs().max()))
@@ -84,7 +86,7 @@ def test_render_reproduces_lucent_render_vis(model, monkeypatch) -> None:
     """Same seed, same steps: featvis's loop is lucent's render_vis (exact without the fast kernels):
     same parameterisation, random transforms, resize, preprocessing, objective and Adam steps."""
     transforms = True
-    monkeypatch.setattr(featvis, "_FAST", False)
+    monkeypatch.setattr(_lucent, "FAST_KERNELS", False)
     torch.manual_seed(7)
     np.random.seed(7)
     with no_leaked_hooks(model):
@@ -234,6 +236,12 @@ def test_defaults_come_from_the_device_budget(model, monkeypatch) -> None:
     assert r.images.shape[1:3] == (plan.render_size, plan.render_size)
     r = render_units(model, "conv2d0:3", steps=1, size=40, input_size=None, progress=False)
     assert r.images.shape[1:3] == (40, 40)
+    # input_size "auto": no resize to 224 in fast mode (autograding, CI), lucent's 224 otherwise
+    assert render_units(model, "conv2d0:3", steps=0, size=32, progress=False).settings["input_size"] is None
+    monkeypatch.delenv("COURSE_FAST")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert budget("cpu").render_input_size == 224
+    assert render_units(model, "conv2d0:3", steps=0, size=32, progress=False).settings["input_size"] == 224
 
 
 def test_untrained_renders_are_labelled(model) -> None:
@@ -287,10 +295,21 @@ def test_lucent_tensors_follow_the_requested_device() -> None:
 
     The 'meta' device stands in for "a device other than lucent's default" on a CPU-only machine.
     """
-    before = (featvis._lucent.param.spatial.device, featvis._lucent.transform.device)
-    with featvis._lucent_on(torch.device("meta")):
+    before = (_lucent.param.spatial.device, _lucent.transform.device)
+    with _lucent.lucent_on(torch.device("meta")):
         params, image_f = param.image(16, batch=2)
         x = image_f()
-        x = featvis._lucent.transform.standard_transforms[1](x)  # jitter builds a tensor on lucent's device
+        x = _lucent.transform.standard_transforms[1](x)  # jitter builds a tensor on lucent's device
         assert params[0].device.type == "meta" and x.device.type == "meta"
-    assert (featvis._lucent.param.spatial.device, featvis._lucent.transform.device) == before
+    assert (_lucent.param.spatial.device, _lucent.transform.device) == before
+
+
+def test_benchmark_smoke(capsys) -> None:
+    """The benchmark runs; with its fast kernels off, the course's render equals lucent's render_vis."""
+    from benchmarks.bench_featvis import main
+
+    result = main(["--quick"])
+    assert result["check"] < 1e-5
+    assert result["course_s"] > 0 and result["lucent_s"] > 0
+    assert "ratio course/lucent" in capsys.readouterr().out
+    assert _lucent.FAST_KERNELS, "the benchmark switches the fast kernels back on"

@@ -257,13 +257,13 @@ def test_offline_labels_raise_a_clear_error(monkeypatch, tmp_path) -> None:
     def offline(*_a, **_k):
         raise _download.DownloadError("no network")
 
-    from shared_utils import universality
-
-    monkeypatch.setattr(_download, "download", offline)
-    monkeypatch.setattr(universality, "_reachable", lambda host, timeout: True)  # the server answers, the file fails
     monkeypatch.setenv("ZOOM_IN_DATA", str(tmp_path))
-    with pytest.raises(hb.LabelsUnavailableError, match="topk_agreement"):
-        hb.inceptionv1_synsets(progress=False)
-    monkeypatch.setattr(universality, "_reachable", lambda host, timeout: False)
+    monkeypatch.setenv("ZOOM_IN_CACHE", str(tmp_path / "cache"))
+    with monkeypatch.context() as m:  # the server answers, the file fails
+        m.setattr(_download, "download", offline)
+        with pytest.raises(hb.LabelsUnavailableError, match="topk_agreement"):
+            hb.inceptionv1_synsets(progress=False)
+    monkeypatch.setattr(_download, "reachable", lambda url, timeout: False)  # no network at all
     with pytest.raises(hb.LabelsUnavailableError, match="cannot be reached"):
         hb.inceptionv1_synsets(progress=False)
+    assert not list((tmp_path / "cache").rglob("*.part")), "nothing half-written is left in the cache"

@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -304,6 +305,29 @@ def test_plots_carry_ids_and_notes(circuits_root):
     plt.close(fig)
     with pytest.raises(ValueError, match="one reference per curve"):
         pt.plot_tuning(mine, reference=ref[:1])
+
+
+def test_silent_curves_are_drawn_flat_and_labelled(circuits_root) -> None:
+    """A unit that never fires (often so on the untrained stand-in) gets a flat grey line, not an error."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from shared_utils.plot import tuning as pt
+
+    live = tu.article_curves("mixed3b", units=[379], root=circuits_root)[0]
+    silent = dataclasses.replace(live, unit="3b:1", response=torch.zeros_like(live.response))
+    with pytest.raises(ValueError, match="cannot be normalised"):
+        silent.normalised()  # the maths still refuses; only the plot copes
+    fig = pt.plot_tuning([live, silent], kind="line")
+    lines = fig.axes[0].get_lines()
+    assert float(np.max(lines[0].get_ydata())) == pytest.approx(1.0)
+    assert not np.any(lines[1].get_ydata()) and lines[1].get_color() == "0.5"
+    assert "silent" in fig.axes[0].get_legend().get_texts()[1].get_text()
+    plt.close(fig)
+    fig = pt.plot_tuning_grid([live, silent])
+    assert "silent" in fig.axes[1].get_title() and "silent" not in fig.axes[0].get_title()
+    plt.close(fig)
 
 
 def test_article_curves_reads_every_echo_edit_condition(circuits_root) -> None:

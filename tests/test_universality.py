@@ -128,11 +128,11 @@ def test_offline_weights_fall_back_to_an_untrained_model(monkeypatch, tmp_path) 
 
     monkeypatch.setattr(api, "load_state_dict_from_url", offline)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # nothing cached
-    monkeypatch.setattr(uv, "_reachable", lambda host, timeout: True)  # the server answers, the download fails
+    monkeypatch.setattr(uv, "reachable", lambda url, timeout: True)  # the server answers, the download fails
     loaded = uv.load_torchvision("alexnet", progress=False)
     assert not loaded.trained and "weights unavailable" in loaded.note and "UNTRAINED" in loaded.note
     assert "URLError" in loaded.note
-    monkeypatch.setattr(uv, "_reachable", lambda host, timeout: False)  # no network at all: no download attempt
+    monkeypatch.setattr(uv, "reachable", lambda url, timeout: False)  # no network at all: no download attempt
     monkeypatch.setattr(api, "load_state_dict_from_url", lambda *a, **k: pytest.fail("must not try to download"))
     loaded = uv.load_torchvision("alexnet", progress=False)
     assert not loaded.trained and "cannot be reached" in loaded.note

@@ -35,8 +35,16 @@ def _as_list(curves: "TuningCurve | Sequence[TuningCurve] | None") -> list[Tunin
     return [curves] if isinstance(curves, TuningCurve) else list(curves)
 
 
+def _silent(tc: TuningCurve) -> bool:
+    """Never above zero at any angle (common for post-ReLU units of an untrained model)."""
+    return float(tc.peak) <= 0
+
+
 def _draw(ax: Axes, tc: TuningCurve, *, polar: bool, normalise: bool, colour: object, style: str, label: str) -> None:
-    resp = tc.normalised().response if normalise else tc.response
+    if normalise and _silent(tc):  # nothing to divide by: draw it flat at zero and say so
+        resp, colour, label = torch.zeros_like(tc.response), "0.5", f"{label}: silent (peak {float(tc.peak):.2g})"
+    else:
+        resp = tc.normalised().response if normalise else tc.response
     ang = tc.angles_deg
     a = torch.cat([ang, ang[:1] + 360.0]).numpy()
     r = torch.cat([resp, resp[:1]]).numpy()
@@ -81,7 +89,8 @@ def plot_tuning(
     Args:
         kind: ``"polar"`` (the articles' radial plot) or ``"line"`` (response against angle).
         layout: ``"overlay"`` (article dashed over yours) or ``"side"`` (two panels).
-        normalise: divide every curve by its own peak, so shapes compare across models and units.
+        normalise: divide every curve by its own peak, so shapes compare across models and units
+            (a silent curve, never above zero, is drawn flat at zero in grey and labelled so).
         align: shift each reference curve by :func:`~shared_utils.tuning.best_offset` onto yours.
     """
     if kind not in ("polar", "line"):
@@ -139,7 +148,7 @@ def plot_tuning_grid(curves: Sequence[TuningCurve], *, cols: int = 5, normalise:
         _setup(ax, True, normalise)
         ax.set_xticklabels([])
         ax.set_yticklabels([])
-        ax.set_title(f"{tc.unit}  {prefs[i]:.0f}°", fontsize=8)
+        ax.set_title(f"{tc.unit}  silent" if _silent(tc) else f"{tc.unit}  {prefs[i]:.0f}°", fontsize=8)
     fig.suptitle(title or _title(items, "Radial tuning:"), fontsize=10, wrap=True)
     fig.tight_layout()
     return fig
