@@ -5,7 +5,9 @@
 
 Inputs are pixels in [0, 1]; the model's own preprocessing (``x*255-117``) is applied here.
 The forward pass stops right after the deepest layer asked for, so asking for ``conv2d0`` costs
-only the first convolution.
+only the first convolution. It runs with the course's faster kernels for lucent's model
+(channels-last tensors, a cheaper local response norm: ``shared_utils/_lucent.py``); the values
+equal a plain forward to float32 round-off. ``benchmarks/bench_activations.py`` measures the gain.
 """
 from __future__ import annotations
 

@@ -192,7 +192,7 @@ class ExplorerSettings:
                    full_steps=b.render_steps, full_size=b.render_size, n_images=b.n_images,
                    image_size=b.image_size, tuning_angles=180 if gpu else 36,
                    tuning_radii=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7) if gpu else cls.tuning_radii,
-                   batch_size=32 if gpu else 16)
+                   render_input_size=b.render_input_size, batch_size=b.batch_size)
 
     @classmethod
     def tiny(cls) -> "ExplorerSettings":

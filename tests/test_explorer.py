@@ -105,6 +105,17 @@ def test_tuning_stimulus_covers_the_receptive_field() -> None:
         ExplorerSettings(preview_steps=0)
 
 
+def test_settings_follow_the_device_budget(monkeypatch) -> None:
+    from shared_utils.device import budget
+
+    assert ExplorerSettings.from_budget("cpu") == ExplorerSettings.tiny()  # fast mode (conftest)
+    monkeypatch.delenv("COURSE_FAST")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    s, b = ExplorerSettings.from_budget("cpu"), budget("cpu")
+    assert (s.full_steps, s.full_size, s.render_input_size) == (b.render_steps, b.render_size, b.render_input_size)
+    assert (s.n_images, s.image_size, s.batch_size) == (b.n_images, b.image_size, b.batch_size)
+
+
 # ----------------------------------------------------------------------------- the widget: navigation
 
 
