@@ -1,9 +1,10 @@
 """Benchmark: one activation pass over the ImageNet sample for the early layers, course vs per-image loop.
 
 * course: :func:`shared_utils.activations.channel_stats` for conv2d0, conv2d1, conv2d2, mixed3a and
-  mixed3b together, as a notebook calls it: batches of the device's default size (8 on a CPU, 64
+  mixed3b together, as a notebook calls it: batches of the device's default size (4 on a CPU, 64
   on a GPU), the forward pass stops after mixed3b, lucent's model runs with the course's faster
-  kernels (channels-last tensors, a banded local response norm; ``shared_utils._lucent``).
+  kernels (channels-last tensors, a local response norm summed as shifted slices;
+  ``shared_utils._lucent``).
 * loop: the obvious alternative, one photo at a time through the full network, forward hooks
   collecting the same five layers, the same statistics (per channel: spatial max, its position, mean).
 
