@@ -11,7 +11,8 @@ mean of each unit: lucent's ``channel("mixed3b_5x5_pre_relu_conv", unit - 320)``
 device and threads. Before timing, the script checks that the course loop, with its fast kernels
 switched off, reproduces lucent's image exactly for the same seed.
 
-lucent's ``render_vis`` leaks ~138 forward hooks per call (docs/libraries.md §A.4), which would slow
+lucent's ``render_vis`` leaks ~138 forward hooks per call (it hooks every sub-module, never removes
+the hooks), which would slow
 every later call: each lucent call runs inside ``_lucent.no_leaked_hooks``, and the hook count
 before/after is printed.
 

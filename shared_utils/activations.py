@@ -5,9 +5,9 @@
 
 Inputs are pixels in [0, 1]; the model's own preprocessing (``x*255-117``) is applied here.
 The forward pass stops right after the deepest layer asked for, so asking for ``conv2d0`` costs
-only the first convolution. It runs with the course's faster kernels for lucent's model
-(channels-last tensors, a cheaper local response norm: ``shared_utils/_lucent.py``); the values
-equal a plain forward to float32 round-off. ``benchmarks/bench_activations.py`` measures the gain.
+only the first convolution. The model computes Lucid's local response norm, with the course's
+faster kernels (channels-last tensors, the LRN's window summed as slices: ``shared_utils/_lucent.py``);
+the values equal a plain forward to float32 round-off. ``benchmarks/bench_activations.py`` measures the gain.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from . import _lucent
 from .device import budget
-from .model import preprocess, weights_digest, weights_info
+from .model import _check_batch, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, resolve_layer
 
 __all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits", "image_source"]
@@ -49,16 +49,53 @@ def _targets(layer: str, pre_relu: bool) -> list[str]:
     return [f"{canonical}_pre_relu_conv"]
 
 
+#: lucent's forward ends with ``F.avg_pool2d(mixed5b, kernel_size=(7, 7))`` reshaped to (-1, 1024): the
+#: classifier needs mixed5b to be exactly 7x7 (a larger map would give several rows of logits per image).
+_CLASSIFIER_POOL = 7
+
+
+def _node(target: str) -> str:
+    """The geometry-graph node (shared_utils.weights) of a module name: pre-ReLU convs are the same node."""
+    return target[: -len("_pre_relu_conv")] if target.endswith("_pre_relu_conv") else target
+
+
+def _min_sizes(model: nn.Module, targets: Iterable[str], size: int = 1) -> dict[str, int]:
+    """Smallest input side at which each target has ``size`` positions, from the architecture's geometry."""
+    from .weights import inception_graph
+
+    try:
+        graph = inception_graph(model)
+    except (TypeError, ValueError):
+        return {}  # not lucent's InceptionV1: nothing to compute it from (torch's own error will say it)
+    return {t: graph.min_input_size(_node(t), size) for t in targets if _node(t) in graph.ops}
+
+
+def _check_input_size(model: nn.Module, x: torch.Tensor, targets: Iterable[str]) -> None:
+    """Refuse, before running, images too small for the deepest layer asked for (torch: "Output size is too small")."""
+    need = _min_sizes(model, targets)
+    if not need:
+        return
+    deepest = max(need, key=lambda t: need[t])
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    if h < need[deepest] or w < need[deepest]:
+        n = need[deepest]
+        raise ValueError(
+            f"{_node(deepest)} needs images of at least {n} x {n} pixels; these are {h} x {w} (height x width). "
+            f"Use larger images (the course's photos are 224 px; resize with shared_utils.data.load_image(path, 224) "
+            f"or torch.nn.functional.interpolate), or ask for a shallower layer."
+        )
+
+
 def _run_to(model: nn.Module, x: torch.Tensor, needed: set[str], grad: bool) -> dict[str, torch.Tensor]:
     """Outputs of the modules named in ``needed``, from a forward pass that stops once all are seen.
 
-    Runs with lucent's faster kernels and a channels-last input (``_lucent.fast_kernels``): the
-    outputs may be channels-last tensors. Every hook is removed again, also on error.
+    Runs on a channels-last input (``_lucent.fast_input``): the outputs may be channels-last tensors. Every hook is removed again, also on error.
     """
     modules = _modules(model)
     missing = sorted(t for t in needed if t not in modules)
     if missing:
         raise ValueError(f"this model has no module(s) {missing}; is it an InceptionV1 from load_inceptionv1?")
+    _check_input_size(model, x, needed)
     seen: dict[str, torch.Tensor] = {}
 
     def hook_for(target: str) -> Callable:
@@ -71,7 +108,7 @@ def _run_to(model: nn.Module, x: torch.Tensor, needed: set[str], grad: bool) -> 
 
     handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
     try:
-        with torch.set_grad_enabled(grad), _lucent.fast_kernels(model):
+        with torch.set_grad_enabled(grad):
             model(_lucent.fast_input(x))
     except _StopForward:
         pass
@@ -100,8 +137,16 @@ def capture(
 
     Returns:
         ``{canonical layer name: tensor (N, C, H', W')}`` in the order asked (contiguous tensors).
+
+    Raises:
+        ValueError: before running, with what to do, for pixels clearly outside [0, 1] (photos in
+            0-255: divide by 255), a uint8 or other non-float tensor, a shape other than (N, 3, H, W)
+            (see :func:`shared_utils.model.preprocess`), or images too small for the deepest layer asked
+            for (e.g. mixed5b needs 32 x 32 pixels).
     """
     names = [layers] if isinstance(layers, str) else list(layers)
+    if preprocessed:
+        _check_batch(images01)  # shape and dtype; its range is the model's, not [0, 1]
     x = images01 if preprocessed else preprocess(images01)
     return {k: a.contiguous() for k, a in _capture(model, x, names, pre_relu, grad).items()}
 
@@ -140,8 +185,20 @@ def capture_units(model: nn.Module, images01: torch.Tensor, units: Iterable, *, 
 
 
 def forward_logits(model: nn.Module, images01: torch.Tensor) -> torch.Tensor:
-    """The 1008 class logits (before the softmax) for a batch of images."""
+    """The 1008 class logits (before the softmax) for a batch of images (224 to 255 px per side)."""
     modules = _modules(model)
+    x = preprocess(images01)
+    smallest = _min_sizes(model, ["mixed5b"], _CLASSIFIER_POOL).get("mixed5b")
+    if smallest is not None:
+        largest = _min_sizes(model, ["mixed5b"], _CLASSIFIER_POOL + 1)["mixed5b"] - 1
+        h, w = int(x.shape[-2]), int(x.shape[-1])
+        if not (smallest <= h <= largest and smallest <= w <= largest):
+            raise ValueError(
+                f"the logits need images of {smallest} to {largest} pixels per side, so that mixed5b is "
+                f"{_CLASSIFIER_POOL} x {_CLASSIFIER_POOL} for the classifier's {_CLASSIFIER_POOL} x {_CLASSIFIER_POOL} "
+                f"average pool; these are {h} x {w} (height x width). Resize them to {smallest} "
+                f"(shared_utils.data.load_image(path, {smallest}) or torch.nn.functional.interpolate)."
+            )
     seen: dict[str, torch.Tensor] = {}
 
     def hook(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
@@ -149,8 +206,8 @@ def forward_logits(model: nn.Module, images01: torch.Tensor) -> torch.Tensor:
 
     h = modules["softmax2_pre_activation_matmul"].register_forward_hook(hook)
     try:
-        with torch.no_grad(), _lucent.fast_kernels(model):
-            model(_lucent.fast_input(preprocess(images01)))
+        with torch.no_grad():
+            model(_lucent.fast_input(x))
     finally:
         h.remove()
     return seen["logits"]

@@ -41,6 +41,7 @@ __all__ = [
     "TaxonomyGroup",
     "taxonomy",
     "DataUnavailableError",
+    "IncompleteInstallError",
 ]
 
 IMAGENET_SAMPLE_REPO = "EliSchwartz/imagenet-sample-images"
@@ -51,8 +52,49 @@ class DataUnavailableError(RuntimeError):
     """Course data could not be found or fetched. The message says what to do."""
 
 
+#: The course package's name on pip (pyproject.toml), for the reinstall advice.
+PACKAGE_NAME = "zoom-in-course"
+
+
+class IncompleteInstallError(DataUnavailableError):
+    """A file that ships inside the course package (a data manifest) is missing or damaged."""
+
+
+def _reinstall_advice() -> str:
+    return (f"Reinstall the course package: pip install --force-reinstall --no-deps {PACKAGE_NAME} "
+            "(from a checkout of the course: pip install --force-reinstall --no-deps . in its folder).")
+
+
 def _manifest_text(name: str) -> str:
-    return resources.files("shared_utils").joinpath("manifests", name).read_text()
+    """The text of ``shared_utils/manifests/<name>``, which ships inside the package.
+
+    Every manifest is read through here (and :func:`_manifest_files`), so a package installed
+    without them (a wheel built without its package data) stops with :class:`IncompleteInstallError`
+    naming the missing file and saying how to reinstall, not a bare FileNotFoundError.
+    """
+    where = resources.files("shared_utils").joinpath("manifests", name)
+    try:
+        return where.read_text(encoding="utf-8")
+    except (OSError, KeyError) as exc:  # KeyError: a missing member of a zipped package
+        raise IncompleteInstallError(
+            f"The course package has no data manifest manifests/{name} (looked for {where}): the install is "
+            f"incomplete, e.g. a wheel built without its package data. {_reinstall_advice()}"
+        ) from exc
+
+
+def _manifest_files(name: str) -> dict[str, Any]:
+    """The ``"files"`` table of the JSON manifest ``name``; a clear error if it is missing or damaged."""
+    text = _manifest_text(name)
+    try:
+        files = json.loads(text)["files"]
+        if not isinstance(files, dict):
+            raise TypeError(f"'files' is a {type(files).__name__}, not a table")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IncompleteInstallError(
+            f"The course package's data manifest manifests/{name} is damaged ({type(exc).__name__}: {exc}): "
+            f"it needs a JSON object with a 'files' table. {_reinstall_advice()}"
+        ) from exc
+    return files
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +105,7 @@ def _imagenet_manifest() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _circuits_manifest() -> dict[str, dict[str, Any]]:
-    return json.loads(_manifest_text("circuits.json"))["files"]
+    return _manifest_files("circuits.json")
 
 
 def _env_root(sub: str) -> Path | None:

@@ -7,7 +7,7 @@ What a student does with it (docs/science.md §4.2, §6.2, §7, §9):
 >>> f.channel[0].topk(5)                                       # the conv2d2 units of factor 0 (>= 0)
 >>> f.coefficients.shape                                       # (15, 2, 5, 5): signed spatial maps
 >>> s = svd_abs(direct_weights(model, "conv2d0", "conv2d1"))   # |W| of the first two layers
->>> colour_side, other_side = singular_groups(s, 1, side="in")
+>>> plus, minus = singular_groups(s, 1, side="in")             # split by sign on vector 1 (the second)
 >>> labels = taxonomy_labels("conv2d0")                        # 'Gabor Filters', 'Color Contrast', ...
 
 **Axes.** Every function factors over one *channel* axis (default: the input-channel axis
@@ -227,10 +227,15 @@ def singular_order(result: SVDResult, component: int = 0, side: Literal["in", "o
 def singular_groups(
     result: SVDResult, component: int = 1, side: Literal["in", "out"] = "in"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(positive, negative)`` unit indices by the sign of their loading on ``component``.
+    """``(positive, negative)`` unit indices by the sign of their loading on ``component`` (0-based).
 
-    Component 0 of |W| has one sign for every unit (it is the average connection strength), so
-    groups come from component 1 onwards (science.md §6.2: colour vs black-and-white).
+    Component 0, the first singular vector, of |W| has one sign for every unit (roughly the average
+    connection strength), so a split *by sign* needs component 1 (the second) or later, or a centred
+    SVD (``svd_abs(w, center=True)``). The article's colour vs black-and-white separation lies along
+    its first singular vector, "Singular Vector 0", in its figures of the tf-slim and Places365
+    InceptionV1s, not Lucid's (science.md §6.2). Component-0 loadings of |W| share one sign, so such
+    a separation is in their *size*: look for it by ranking units with :func:`singular_order`
+    (component 0), not with this function.
     """
     v = _vector(result, component, side)
     return torch.nonzero(v >= 0).flatten(), torch.nonzero(v < 0).flatten()

@@ -9,7 +9,7 @@
 What a student does with it: look at what a neuron "wants" (docs/science.md §2.2) before and after
 reading its weights, render a family side by side, and check a circuit edit by re-rendering.
 
-How it works (lucent's recipe, docs/libraries.md §A.1): the image is lucent's ``param.image(size)``
+How it works (lucent's recipe, the defaults of ``render_vis``): the image is lucent's ``param.image(size)``
 (FFT spectrum + colour decorrelation + sigmoid), each step applies lucent's
 ``transform.standard_transforms`` (pad 12, jitter 8, scale 0.9-1.1, rotate ±10°, jitter 4), the
 model's preprocessing ``x*255-117``, a resize to 224 px when the image is smaller (lucent's rule;
@@ -21,8 +21,8 @@ model's preprocessing ``x*255-117``, a resize to 224 px when the image is smalle
 * a family is rendered in **one batch** (slot i optimises unit i). Each slot has its own
   parameters and Adam state, so this equals separate renders except that all slots share each
   step's random jitter/scale/rotation.
-* it uses channels-last tensors and a faster, numerically equivalent local response norm while it
-  runs (``_lucent.fast_kernels``, shared with ``activations``); no hooks stay behind (also when a
+* it uses channels-last tensors (``_lucent.fast_input``, shared with ``activations``) and the
+  model's own (Lucid's) local response norm; no hooks stay behind (also when a
   render fails or is interrupted); results can be cached.
 * the objective reads the **pre-ReLU** value by default (``pre_relu=True``, like Lucid's
   ``"mixed4a_pre_relu:476"``): a unit that starts negative still gets a gradient.
@@ -321,8 +321,7 @@ def _render(
     fork = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     np_state = np.random.get_state()  # lucent's transforms draw from numpy's global generator
     try:
-        with torch.random.fork_rng(devices=fork), torch.enable_grad(), _lucent.lucent_on(device), \
-                _lucent.fast_kernels(model):
+        with torch.random.fork_rng(devices=fork), torch.enable_grad(), _lucent.lucent_on(device):
             torch.manual_seed(seed)
             np.random.seed(seed % 2**32)
             params, image_f = _lucent.param.image(size, batch=n)

@@ -10,7 +10,7 @@ does the same with this module::
     >>> lines, early, curves = net.stages(images01).values()
     >>> swapped = swap_units(model, CURVES_3B, CurveNet(orientations=peaks))   # a copy; model untouched
     >>> ablated = ablate_units(model, CURVES_3B)
-    >>> topk_accuracy(predict(swapped, sample), sample_targets(sample), k=5)
+    >>> topk_accuracy(predict(swapped, sample), labels.sample_targets(sample), k=5)
 
 **The network** (:class:`CurveNet`), grayscale and three stages, each built from a formula:
 
@@ -38,22 +38,13 @@ overwrites the chosen channels, so the branch's ReLU, the concatenation, every l
 :func:`shared_utils.activations.capture` (pre- and post-ReLU) all see the new values.
 
 **Accuracy on the ImageNet sample** needs the mapping from the sample's classes to InceptionV1's
-1008 outputs. Lucid publishes it (``InceptionV1.synsets_path``, ``ImageNet_alternate_synsets.txt``:
-one WordNet id per output, "in the same ordering as the model was trained on", per Lucid's
-``modelzoo/wordnet.py``); neither lucent nor this course ships it, so :func:`inceptionv1_synsets`
-downloads it once from Lucid's public bucket (manifest ``manifests/inceptionv1_labels.json``) and
-caches it. Offline it raises :class:`LabelsUnavailableError`; :func:`topk_agreement` (how often the
-intact model's top-1 class stays in the edited model's top-k) needs no labels at all.
+1008 outputs: :func:`shared_utils.labels.sample_targets` (lucent's pinned class list, downloaded once;
+offline it raises :class:`shared_utils.labels.LabelsUnavailableError`). :func:`topk_agreement` (how
+often the intact model's top-1 class stays in the edited model's top-k) needs no labels at all.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
-import re
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
 import torch
@@ -78,9 +69,6 @@ __all__ = [
     "predict",
     "topk_accuracy",
     "topk_agreement",
-    "inceptionv1_synsets",
-    "sample_targets",
-    "LabelsUnavailableError",
     "ARTICLE_TOP5",
 ]
 
@@ -520,86 +508,3 @@ def topk_agreement(reference: torch.Tensor, logits: torch.Tensor, k: int = 5) ->
     if reference.shape != logits.shape:
         raise ValueError(f"reference {tuple(reference.shape)} and logits {tuple(logits.shape)} must have one shape")
     return topk_accuracy(logits, reference.argmax(dim=1), k)
-
-
-# ============================================================================ the label mapping
-
-
-class LabelsUnavailableError(RuntimeError):
-    """InceptionV1's output-class list could not be found or fetched. The message says what to do."""
-
-
-_SYNSETS_FILE = "ImageNet_alternate_synsets.txt"
-_WNID = re.compile(r"^n\d{8}$")
-
-
-@lru_cache(maxsize=1)
-def _labels_manifest() -> dict[str, dict[str, object]]:
-    text = resources.files("shared_utils").joinpath("manifests", "inceptionv1_labels.json").read_text()
-    return json.loads(text)["files"]
-
-
-def _parse_synsets(text: str, where: str) -> list[str]:
-    lines = [line.strip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    wnids = [s for s in lines if _WNID.match(s)]
-    if len(set(wnids)) < 1000 or len(set(wnids)) != len(wnids) or len(lines) > 1008:
-        raise LabelsUnavailableError(
-            f"{where} is not InceptionV1's class list: expected at least 1000 distinct WordNet ids "
-            f"(like n01440764), one per line and at most 1008 lines; found {len(set(wnids))} distinct ids "
-            f"in {len(lines)} lines. Delete it and fetch it again."
-        )
-    return lines
-
-
-def inceptionv1_synsets(root: "str | Path | None" = None, *, progress: bool = True, timeout: float = 10.0) -> list[str]:
-    """The WordNet id of each of InceptionV1's outputs (line i = output i; non-class lines stay as they are).
-
-    Looks in ``root`` (a folder holding ``ImageNet_alternate_synsets.txt``), then
-    ``$ZOOM_IN_DATA/labels/``, then the course cache; if absent, downloads it once from Lucid's public
-    bucket (``manifests/inceptionv1_labels.json``). Raises :class:`LabelsUnavailableError` offline.
-    """
-    from ._download import DownloadError, cache_dir, download, sha256_of
-
-    entry = _labels_manifest()[_SYNSETS_FILE]
-    folders = [Path(root)] if root is not None else []
-    if os.environ.get("ZOOM_IN_DATA"):
-        folders.append(Path(os.environ["ZOOM_IN_DATA"]).expanduser() / "labels")
-    for folder in folders:
-        path = folder / _SYNSETS_FILE
-        if path.is_file():
-            return _parse_synsets(path.read_text(), str(path))
-    if root is not None:
-        raise LabelsUnavailableError(f"no {_SYNSETS_FILE} in {root}")
-    path = cache_dir("labels") / _SYNSETS_FILE
-    want = entry.get("sha256")
-    if path.is_file() and (want is None or sha256_of(path) == want):
-        return _parse_synsets(path.read_text(), str(path))
-    try:
-        download(str(entry["url"]), path, sha256=want if isinstance(want, str) else None,  # type: ignore[arg-type]
-                 desc="InceptionV1 class list", progress=progress, timeout=timeout)
-    except DownloadError as exc:
-        raise LabelsUnavailableError(
-            f"InceptionV1's class list is not available here ({exc}). Accuracy needs it to know which of the "
-            f"1008 outputs is which ImageNet class. Connect to the internet and run again (it downloads once to "
-            f"{path}), or download {entry['url']} elsewhere and put it in a folder you pass as root= (or in "
-            "$ZOOM_IN_DATA/labels/). Without it, compare models with topk_agreement(), which needs no labels."
-        ) from exc
-    try:
-        return _parse_synsets(path.read_text(), str(path))
-    except LabelsUnavailableError:
-        path.unlink(missing_ok=True)
-        raise
-
-
-def sample_targets(sample: object, synsets: Sequence[str] | None = None) -> torch.Tensor:
-    """For each photo of an ImageSample, the index of its class among InceptionV1's 1008 outputs."""
-    names = list(synsets) if synsets is not None else inceptionv1_synsets()
-    index = {s: i for i, s in enumerate(names) if _WNID.match(s)}
-    wnids = list(sample.wnids)  # type: ignore[attr-defined]
-    missing = sorted({w for w in wnids if w not in index})
-    if missing:
-        raise LabelsUnavailableError(f"the class list has no output for {len(missing)} of the sample's classes, "
-                                     f"e.g. {missing[:3]}; is it InceptionV1's ImageNet_alternate list?")
-    return torch.tensor([index[w] for w in wnids], dtype=torch.long)

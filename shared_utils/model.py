@@ -18,7 +18,11 @@ weights for every notebook at once (CI sets ``untrained``).
 """
 from __future__ import annotations
 
+import math
 import os
+import re
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +60,7 @@ INPUT_SIZE = 224
 
 
 class WeightsUnavailableError(RuntimeError):
-    """The real weights are neither cached nor downloadable. The message says what to do."""
+    """The real weights are not available, or a file is not InceptionV1's weights. The message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,87 @@ class WeightsInfo:
         return "UNTRAINED InceptionV1 stand-in (random weights: not a finding about the real model)"
 
 
+#: Pixels may overshoot [0, 1] a little (interpolation, float round-off); outside this range the
+#: input is refused as "clearly not in [0, 1]" (photos in 0-255, already-preprocessed input).
+PIXEL_RANGE_ACCEPTED = (-0.5, 1.5)
+
+
+def _shape_hint(shape: tuple[int, ...]) -> str:
+    """How to turn a batch of this shape into (N, 3, H, W)."""
+    if len(shape) == 3 and shape[0] == 3:
+        return "that is one image (3, H, W): add the batch axis with x[None] (or x.unsqueeze(0))"
+    if len(shape) == 3 and shape[-1] == 3:
+        return "that is one image with its channels last (H, W, 3): use x.permute(2, 0, 1)[None]"
+    if len(shape) == 4 and shape[-1] == 3:
+        return "the channels are last (N, H, W, 3): use x.permute(0, 3, 1, 2)"
+    if len(shape) == 4 and shape[1] == 1:
+        return "the images have one (grey) channel: repeat it with x.expand(-1, 3, -1, -1)"
+    if len(shape) == 4 and shape[1] == 4:
+        return "the images have 4 channels (RGBA?): keep the colours with x[:, :3]"
+    if len(shape) == 2:
+        return "that is one grey image (H, W): use x.expand(3, -1, -1)[None]"
+    return "InceptionV1 takes a batch of RGB images, channels first"
+
+
+def _check_batch(images: object) -> None:
+    """Refuse anything but a floating-point tensor (N, 3, H, W); the message says how to convert it."""
+    if not isinstance(images, torch.Tensor):
+        kind = f"{type(images).__module__}.{type(images).__name__}"
+        hint = ""
+        if kind.startswith("numpy."):
+            hint = (" Convert an array with torch.from_numpy(a); photos stored (N, H, W, 3) with 0-255 pixels "
+                    "become torch.from_numpy(a).permute(0, 3, 1, 2).float() / 255.")
+        elif kind.startswith("PIL."):
+            hint = (" Load photos with shared_utils.data.load_image(path), which gives (3, S, S) in [0, 1], "
+                    "and stack them: torch.stack([...]).")
+        raise TypeError(f"expected images as a torch tensor (N, 3, H, W) with pixels in [0, 1], got {kind}.{hint}")
+    shape = tuple(images.shape)
+    if images.ndim != 4 or shape[1] != 3:
+        raise ValueError(f"expected images shaped (N, 3, H, W), got {shape}: {_shape_hint(shape)}.")
+    if not images.is_floating_point():
+        if images.dtype == torch.uint8:
+            raise ValueError("expected float pixels in [0, 1], got a uint8 tensor (pixels 0-255): "
+                             "convert it with x.float() / 255.")
+        raise ValueError(f"expected float pixels in [0, 1], got a {images.dtype} tensor: convert it with x.float() "
+                         "(and divide by 255 if its pixels are 0-255).")
+
+
+def _check_range01(images: torch.Tensor) -> None:
+    """Refuse pixels clearly outside [0, 1] (see :data:`PIXEL_RANGE_ACCEPTED`), saying what was found."""
+    if images.requires_grad or images.numel() == 0:
+        return  # an image being optimised (pixel-space gradient ascent) may leave [0, 1] on purpose
+    lo, hi = torch.stack(torch.aminmax(images.detach())).tolist()
+    low, high = PIXEL_RANGE_ACCEPTED
+    if lo >= low and hi <= high:  # False for NaN too
+        return
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError("the images contain NaN pixels; InceptionV1 needs pixels in [0, 1] "
+                         "(check how they were made, e.g. a division by zero while normalising).")
+    found = f"these images range over [{lo:.4g}, {hi:.4g}]"
+    if lo < -50 and hi > 50:
+        what = ("This looks like input that is already preprocessed (x * 255 - 117, about [-117, 138]): "
+                "pass the [0, 1] images instead, or give the preprocessed batch to "
+                "capture(..., preprocessed=True), which does not preprocess again.")
+    elif lo >= low:
+        what = "Photos with 0-255 pixels must be divided by 255 first: x / 255 (for a uint8 tensor, x.float() / 255)."
+    else:
+        what = ("Rescale them to [0, 1] first (photos with 0-255 pixels: x / 255; images normalised to mean 0: "
+                "undo that normalisation).")
+    raise ValueError(f"expected pixels in [0, 1] (a little overshoot, within [{low:g}, {high:g}], is fine); "
+                     f"{found}. {what}")
+
+
 def preprocess(images01: torch.Tensor) -> torch.Tensor:
-    """Pixels in [0, 1] (N, 3, H, W) -> the model's input range [-117, 138] (``x * 255 - 117``)."""
-    if images01.ndim != 4 or images01.shape[1] != 3:
-        raise ValueError(f"expected images shaped (N, 3, H, W), got {tuple(images01.shape)}")
+    """Pixels in [0, 1] (N, 3, H, W) -> the model's input range [-117, 138] (``x * 255 - 117``).
+
+    Every activation entry point (``capture``, ``channel_stats``, ``forward_logits``, feature
+    visualisation) goes through here, so bad input is refused here once, with a message saying what to do:
+    not a float tensor (N, 3, H, W) (e.g. uint8 photos: ``x.float() / 255``), or pixels clearly outside
+    [0, 1] (outside :data:`PIXEL_RANGE_ACCEPTED`: photos in 0-255, input preprocessed twice).
+    A tensor that requires grad (an image being optimised in pixel space) is not range-checked.
+    """
+    _check_batch(images01)
+    _check_range01(images01)
     return images01 * 255.0 - 117.0
 
 
@@ -90,7 +171,8 @@ def weights_info(model: nn.Module) -> WeightsInfo:
 
 def weights_label(model: nn.Module) -> str:
     """A label for titles and printouts; says UNTRAINED loudly for the stand-in."""
-    return weights_info(model).label
+    label = weights_info(model).label
+    return label + " [lucent's LRN: comparison only]" if getattr(model, "lrn", "lucid") == "lucent" else label
 
 
 def is_trained(model: nn.Module) -> bool:
@@ -98,10 +180,12 @@ def is_trained(model: nn.Module) -> bool:
 
 
 def weights_digest(model: nn.Module) -> str:
-    """A hash of every weight: caches keyed by it never mix up two models (e.g. an edited copy)."""
+    """A hash of every weight and of the LRN in use: caches keyed by it never mix up two models
+    (an edited copy, or lucent's LRN instead of Lucid's)."""
     import hashlib
 
     digest = hashlib.sha256()
+    digest.update(f"lrn={getattr(model, 'lrn', 'lucent')}".encode())  # same weights, other LRN: other results
     for name, t in model.state_dict().items():
         digest.update(name.encode())
         digest.update(t.detach().cpu().contiguous().numpy().tobytes())
@@ -157,11 +241,115 @@ def _real_weights_file(progress: bool) -> Path:
     return target
 
 
-def _build(redirected_relu: bool) -> nn.Module:
-    from . import _lucent  # noqa: F401  (silences kornia's import-time warning once)
-    from lucent.modelzoo.inceptionv1.InceptionV1 import InceptionV1
+def _get_the_right_file() -> str:
+    return (f"Use the real weights: load_inceptionv1('pretrained') downloads and checks them, or download "
+            f"inception5h.pth from {WEIGHTS_URL} and pass its path.")
 
-    return InceptionV1(pretrained=False, redirected_ReLU=redirected_relu)
+
+def _drop_unsafe_advice(exc: BaseException) -> None:
+    """Cut torch's "re-run with weights_only=False" (and allow-listing) advice out of ``exc``'s message.
+
+    The course never passes that advice on for a file of unknown origin: unpickling it runs
+    whatever code it holds. What torch found (the unsupported opcode or class) is kept.
+    """
+    text = str(exc)
+    if "weights_only" not in text:
+        return
+    found = re.search(r"WeightsUnpickler error:\s*(.*?)\s*(?:Check the documentation|\Z)", text, re.S)
+    detail = re.split(r"\.?\s*Please use `torch\.serialization", found.group(1))[0].strip() if found else ""
+    exc.args = (f"torch.load (safe mode) refused the file{': ' + detail if detail else ''}",)
+
+
+def _why_unreadable(path: Path, exc: BaseException) -> str:
+    """What ``path`` holds, as far as one can tell without unpickling it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError:
+        head = b""
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+    if not head:
+        return "the file is empty (0 bytes)"
+    if found:
+        return (f"it holds pickled Python objects (such as {found.group(1)}), not only tensors: e.g. a whole "
+                "model saved with torch.save(model) instead of torch.save(model.state_dict())")
+    if zipfile.is_zipfile(path):
+        return "it is a zip archive, but not one written by torch.save"
+    if head[:1] == b"\x80":
+        return "it is a Python pickle, but not tensors written by torch.save"
+    return f"torch.load cannot read it (it starts with {head!r}: text, random bytes or another format)"
+
+
+def _read_weights_file(path: Path) -> object:
+    """What ``path`` holds, read with ``weights_only=True`` (no code from the file runs), else a clear error."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except OSError:
+        raise  # cannot read the file at all (permissions, ...): the OS's message says which and why
+    except Exception as exc:  # noqa: BLE001  any other failure: the file is not a torch weights file
+        _drop_unsafe_advice(exc)
+        raise WeightsUnavailableError(
+            f"{path} is not a PyTorch weights file of InceptionV1: {_why_unreadable(path, exc)}. Never load a "
+            "file of unknown origin with torch.load(weights_only=False) to get past this: that runs whatever "
+            f"code the file holds. {_get_the_right_file()}"
+        ) from exc
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, torch.Tensor):
+        return str(tuple(value.shape))
+    if isinstance(value, tuple):
+        return str(value)
+    return f"({type(value).__name__}, not a tensor)"
+
+
+def _examples(entries: "Mapping[str, object] | dict[str, tuple[int, ...]]", names: "list[str] | None" = None) -> str:
+    names = list(entries)[:3] if names is None else names[:3]
+    return ", ".join(f"{k!r} {_describe(entries[k])}" for k in names)
+
+
+def _load_state(model: nn.Module, state: object, path: Path) -> None:
+    """Load ``state`` into ``model``, or say what the file holds against what InceptionV1 needs."""
+    need = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    needs = f"InceptionV1 needs a state dict of {len(need)} named tensors, e.g. {_examples(need)}"
+    if not isinstance(state, Mapping):
+        size = f" of shape {tuple(state.shape)}" if isinstance(state, torch.Tensor) else ""
+        raise WeightsUnavailableError(
+            f"{path} does not hold InceptionV1's weights: it holds a {type(state).__name__}{size}, not a state "
+            f"dict. {needs}. {_get_the_right_file()}"
+        )
+    has = {str(k): v for k, v in state.items()}
+    missing = [k for k in need if k not in has]
+    unexpected = [k for k in has if k not in need]
+    wrong = [k for k in need if k in has and (not isinstance(has[k], torch.Tensor) or tuple(has[k].shape) != need[k])]
+    if missing or unexpected or wrong:
+        lines = [f"{path} does not hold InceptionV1's weights.",
+                 f"  The file holds {len(has)} entries" + (f", e.g. {_examples(has)}." if has else ".")]
+        lines.append(f"  {needs}.")
+        if missing:
+            lines.append(f"  Missing from the file: {len(missing)}, e.g. {missing[:3]}.")
+        if unexpected:
+            lines.append(f"  In the file but not in InceptionV1: {len(unexpected)}, e.g. {unexpected[:3]}.")
+        if wrong:
+            lines.append(f"  Wrong shape: {len(wrong)}, e.g. " + "; ".join(
+                f"{k!r}: file {_describe(has[k])}, InceptionV1 {need[k]}" for k in wrong[:3]) + ".")
+        nested = [k for k, v in has.items() if isinstance(v, Mapping)]
+        if nested:
+            lines.append(f"  It may be a training checkpoint: the entries {nested[:3]} hold dicts of their own.")
+        lines.append(_get_the_right_file())
+        raise WeightsUnavailableError("\n".join(lines))
+    try:
+        model.load_state_dict(state, strict=True)  # type: ignore[arg-type]
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise WeightsUnavailableError(
+            f"{path} could not be loaded into InceptionV1: {str(exc).splitlines()[0]} {_get_the_right_file()}"
+        ) from exc
+
+
+def _build(redirected_relu: bool, lrn: str) -> nn.Module:
+    from . import _lucent
+
+    return _lucent.build_inceptionv1(redirected_relu=redirected_relu, lrn=lrn)
 
 
 def load_inceptionv1(
@@ -172,8 +360,12 @@ def load_inceptionv1(
     seed: int = 0,
     progress: bool = True,
     verify: bool = True,
+    lrn: str = "lucid",
 ) -> nn.Module:
     """Lucid's InceptionV1 in eval mode, parameters frozen, on the course device.
+
+    Its two local response norms are computed as in Lucid's TensorFlow graph, which lucent's port
+    gets wrong (see ``shared_utils/_lucent.py``); every other op is lucent's.
 
     Args:
         weights: ``"pretrained"`` (the real weights: cached, else downloaded), a path to
@@ -184,19 +376,23 @@ def load_inceptionv1(
             for activations and for any gradient-based weight analysis (docs/science.md §1.1).
         seed: seed of the untrained stand-in's random weights.
         verify: check a local file's hash (turn off only for a file you converted yourself).
+        lrn: ``"lucid"`` (default: the articles' model) or ``"lucent"``, which reproduces lucent
+            0.1.8's wrong LRN parameters. Use ``"lucent"`` only to compare the two.
 
     Raises:
-        WeightsUnavailableError: no internet and no cached or given file; the message says what to do.
+        WeightsUnavailableError: no internet and no cached or given file, or a file that is not
+            InceptionV1's weights (not a torch file, another model's, wrong shapes); the message says
+            what the file holds and what to do.
         FileNotFoundError: a given path does not exist.
     """
     choice = weights if weights is not None else os.environ.get("ZOOM_IN_WEIGHTS", "pretrained")
     if choice == "untrained":
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = _build(redirected_relu)
+            model = _build(redirected_relu, lrn)
         info = WeightsInfo(trained=False, source=f"random initialisation (seed {seed})")
     else:
-        model = _build(redirected_relu)
+        model = _build(redirected_relu, lrn)
         if choice == "pretrained":
             path = _real_weights_file(progress)
         else:
@@ -208,13 +404,7 @@ def load_inceptionv1(
                 )
             if verify:
                 _verify(path)
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise WeightsUnavailableError(
-                f"{path} does not hold InceptionV1 weights (missing {len(missing)} tensors, "
-                f"{len(unexpected)} unexpected), e.g. {(missing or unexpected)[:3]}."
-            )
+        _load_state(model, _read_weights_file(path), path)
         info = WeightsInfo(trained=True, source=str(path))
     model.weights_info = info  # type: ignore[attr-defined]
     model.eval().requires_grad_(False)

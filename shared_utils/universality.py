@@ -1,6 +1,6 @@
 """Universality: find curve and high-low frequency detectors in *other* networks by their tuning (science.md §10).
 
-Neuron ids do not transfer between models (science.md §13 G.23), so a student finds the units by
+Neuron ids do not transfer between models (science.md §13.23), so a student finds the units by
 what they respond to: every channel of every conv layer is shown the same synthetic stimuli as
 InceptionV1's curve and HF/LF detectors (:mod:`shared_utils.stimuli`), and its orientation tuning
 is measured with :mod:`shared_utils.tuning`::
@@ -19,7 +19,7 @@ inferred from the articles' descriptions, not the articles' own definitions):
   at half maximum below 150°. Lines and edges fail the echo test (a line is the same at θ and θ+180°).
 * *high-low frequency*: the response to two-region images (fine texture on one side, coarse on the
   other, :func:`~shared_utils.stimuli.high_low`) has one peak and drops by more than half when the
-  sides swap (response at peak+180° < 0.5 of the peak), as science.md §13 D.16 proposes; and the
+  sides swap (response at peak+180° < 0.5 of the peak), as science.md §13.16 proposes; and the
   *boundary* matters: the best two-region response is at least twice the best response to either
   texture filling the whole image (so units that react to the coarse texture's bars do not count);
   and it is not curve-like (a curve detector can answer the straight texture boundary too: the two

@@ -15,7 +15,8 @@ It prints one row per claim: its id (the §13 number), the claim, the article's 
 science.md section), what this run measured, and a verdict:
 
 * ``PASS`` / ``FAIL``: the claim holds / does not hold here. Claims marked ``[inferred]`` are the
-  course's reading of a figure (science.md §13 F), not the article's words; they still count.
+  course's reading of a figure (science.md §13 F) or of a file (A0, the class map of
+  :mod:`shared_utils.labels`), not the article's words; they still count.
 * ``EXPLORATORY: ...``: reported, never fails the run (e.g. E18, which the article shows for a
   different InceptionV1).
 * ``SKIPPED: why``: not checked in this run (no real weights, no data, ``--quick``, or never
@@ -64,6 +65,7 @@ __all__ = [
     "measure_channel_counts", "judge_channel_counts",
     "measure_branch_ranges", "judge_branch_ranges",
     "measure_taxonomy_coverage", "judge_taxonomy_coverage",
+    "measure_sample_accuracy", "judge_sample_accuracy",
     "measure_curve_tuning", "judge_curve_tuning", "preferred_angles", "judge_curve_order",
     "measure_article_echoes", "measure_model_echoes", "judge_echo_depth",
     "measure_curve_weights", "judge_curve_pairs", "measure_article_peaks", "judge_best_input",
@@ -268,6 +270,30 @@ def judge_taxonomy_coverage(m: Mapping[str, Mapping[str, int]]) -> Judgement:
     if bad:
         return "; ".join(bad), False
     return "each channel once: " + ", ".join(f"{v['channels']}" for v in m.values()), True
+
+
+def measure_sample_accuracy(model: nn.Module, sample: Any, labels_root: "str | Path | None" = None, *,
+                            batch_size: int | None = None) -> dict[str, float]:
+    """Top-1 and top-5 accuracy of the model on an ImageNet sample, reading its 1008 outputs with the
+    course's class map (:func:`shared_utils.labels.sample_targets`: 0 background, 1-1000 lucent's list)."""
+    from .handbuilt import predict, topk_accuracy
+    from .labels import inceptionv1_classes, sample_targets
+
+    targets = sample_targets(sample, inceptionv1_classes(labels_root, progress=False))
+    logits = predict(model, sample, batch_size=batch_size, progress=False)
+    return {"top1": topk_accuracy(logits, targets, 1), "top5": topk_accuracy(logits, targets, 5),
+            "n": float(len(targets))}
+
+
+def judge_sample_accuracy(m: Mapping[str, float], *, min_top5: float = 0.5) -> Judgement:
+    """A0: top-5 accuracy on the sample far above chance (≥ ``min_top5``; chance is 0.5 %), else the map is off."""
+    text = (f"top-1 {100 * m['top1']:.1f} %, top-5 {100 * m['top5']:.1f} % on {int(m['n'])} photos "
+            f"(chance 0.5 %)")
+    ok = m["top5"] >= min_top5
+    if not ok:
+        text += (f"; below {100 * min_top5:.0f} %: near chance means the class map is shifted or in the wrong "
+                 "order (labels.py: output 0 background, 1-1000 the file's lines)")
+    return text, ok
 
 
 # ============================================================================ B. curve detectors
@@ -887,6 +913,7 @@ class Context:
     weights_problem: str | None = None
     circuits_root: Path | None = None
     sample_root: Path | None = None
+    labels_root: Path | None = None
     quick: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
     _arch: nn.Module | None = None
@@ -951,6 +978,12 @@ def claims() -> list[Claim]:
     """The registry, in science.md §13 order."""
     root = lambda ctx: ctx.circuits_root  # noqa: E731
     return [
+        Claim("A0", "[inferred] Output 0 is background, 1-1000 lucent's class list in order: the sample's photos "
+                    "are classified as their own class",
+              "top-5 88.6 % intact on 2,000 validation images (§3.2); chance 0.5 %; asserted top-5 ≥ 50 %",
+              "weights+sample",
+              lambda ctx: measure_sample_accuracy(ctx.weights(), ctx.sample(), ctx.labels_root),
+              judge_sample_accuracy, status="inferred"),
         Claim("A1", "Channel counts of the 12 main layers; number of logits",
               "64,64,192,256,480,508,512,512,528,832,832,1024; 1008 logits (§1.3)", "architecture",
               lambda ctx: measure_channel_counts(ctx.arch_model()), judge_channel_counts),
@@ -996,8 +1029,8 @@ def claims() -> list[Claim]:
               slow=True),
         Claim("C12", "Ablating the 10 curve units lowers top-5 accuracy slightly",
               "88.6 % → 86.3 % on 2,000 validation images (§3.2)", "weights",
-              skip="not checked: needs labelled ImageNet validation images (≥2,000) and a map from "
-                   "ImageNet-1k classes to the model's 1008 labels"),
+              skip="not checked: needs labelled ImageNet validation images (≥2,000); the course's sample has "
+                   "one photo per class, too few to resolve a 2-point drop (the class map is checked by A0)"),
         Claim("C13", "AANN 3a→3b kernel sums depend only on the orientation offset",
               "0° +5.8, ±90° ≈ 0, 180° minimum −7.9 (§3.2)", "data",
               lambda ctx: measure_aann(root(ctx)), judge_aann),
@@ -1225,7 +1258,9 @@ def _context(model: nn.Module | None, weights: str | None, data: "str | Path | N
     from .model import WeightsUnavailableError, is_trained, load_inceptionv1, weights_label
 
     circuits_root, sample_root = _roots(data)
-    ctx = Context(circuits_root=circuits_root, sample_root=sample_root, quick=quick)
+    labels = Path(data).expanduser() / "labels" if data is not None else None
+    ctx = Context(circuits_root=circuits_root, sample_root=sample_root,
+                  labels_root=labels if labels is not None and labels.is_dir() else None, quick=quick)
     if model is None:
         choice = weights or "pretrained"
         try:
@@ -1262,7 +1297,8 @@ def report(model: nn.Module | None = None, *, weights: str | None = None, data: 
         model: a loaded InceptionV1 (:func:`~shared_utils.model.load_inceptionv1`); default: load the real
             weights (``weights``: ``"pretrained"``, a path to ``inception5h.pth``, or ``"untrained"`` to test
             the machinery). Without real weights only the weight-free checks run.
-        data: a folder holding ``circuits/`` and ``imagenet-sample/`` (default: the course data).
+        data: a folder holding ``circuits/`` and ``imagenet-sample/``, and optionally ``labels/`` with the
+            class list (default: the course data).
         quick: coarser sweeps, 100 images, and no slow checks (C11).
         only: claim ids to run, e.g. ``["B4", "C9"]``.
     """
@@ -1281,7 +1317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--weights", default="pretrained",
                    help="'pretrained' (default: cached, else downloaded), a path to inception5h.pth, or "
                         "'untrained' (tests the machinery only; rows say UNTRAINED)")
-    p.add_argument("--data", default=None, help="folder holding circuits/ and imagenet-sample/ (default: course data)")
+    p.add_argument("--data", default=None,
+                   help="folder holding circuits/ and imagenet-sample/ (and labels/ for A0) (default: course data)")
     p.add_argument("--quick", action="store_true", help="coarser sweeps, 100 images, skip slow checks")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--only", default=None, help="comma-separated claim ids, e.g. B4,C9")

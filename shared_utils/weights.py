@@ -35,7 +35,8 @@ conv/avg-pool/concat network, so you can also build small hand-made ones to chec
 have no parameter of their own, so :func:`with_expanded_weights` rebuilds the chosen units as one
 direct conv over their block's input from the (edited) expanded weights and swaps it in with a
 forward hook on the copy. That rebuilt unit replaces the bottleneck ReLU by the identity: exact
-in the linear part, an approximation elsewhere (the one the articles make, science.md §13.11).
+in the linear part, an approximation elsewhere (the one behind the articles' expanded weights,
+science.md §9; rebuilding the units this way is the course's route, §13.11).
 Compare an edited rebuild with an *unedited* rebuild (``edit=None``), not with the original.
 """
 from __future__ import annotations
@@ -229,6 +230,29 @@ class LinearGraph:
                 geo[p] = cand
         s, lo, hi, c = geo[src]
         return _Geometry(s, lo, hi, c)
+
+    def min_input_size(self, dst: str, size: int = 1) -> int:
+        """Smallest input side (pixels) for which ``dst`` has at least ``size`` positions per side.
+
+        Inverts each op's output size ``(n + pad_before + pad_after - k) // stride + 1`` on every
+        path from the input to ``dst``. For InceptionV1: 2 px for conv2d0, 32 px for mixed5b,
+        224 px for ``size=7`` at mixed5b (the classifier's 7x7 average pool).
+        """
+        if dst not in self.ops:
+            raise KeyError(f"no node {dst!r} in this graph")
+        need = {dst: size}
+        for name in reversed(list(self.ops)):
+            if name not in need or self.ops[name].kind == "input":
+                continue
+            op, n = self.ops[name], need[name]
+            if op.kind == "cat":
+                want = n
+            else:
+                k, s, p_lo, p_hi = self.kernel_stride_pad(name)
+                want = (n - 1) * s + k - p_lo - p_hi
+            for p in op.parents:
+                need[p] = max(need.get(p, 1), want, 1)
+        return max(n for name, n in need.items() if self.ops[name].kind == "input")
 
     # ------------------------------------------------------------------ computation
     def forward(self, x: torch.Tensor, src: str, dst: str) -> torch.Tensor:
@@ -874,8 +898,8 @@ def with_expanded_weights(model: nn.Module, dst: object, edit: Edit = None, *, s
     weight over the branch's full receptive field (k x k) and whose bias is the branch's bias plus
     the bottleneck bias carried through the kxk conv. So the rebuilt pre-ReLU value is exactly
     ``conv_k(bottleneck_pre_relu(x)) + bias``: the bottleneck ReLU is replaced by the identity
-    (the approximation the articles make, science.md §13.11). The copy computes it with forward
-    hooks, so pre-ReLU and post-ReLU captures, feature visualisation and gradients all see it.
+    (the approximation behind the articles' expanded weights, science.md §9). The copy computes it
+    with forward hooks, so pre-ReLU and post-ReLU captures, feature visualisation and gradients all see it.
 
     Args:
         dst: units of one branch, e.g. the ten 3b curve units (all in ``mixed3b_5x5``).

@@ -71,8 +71,18 @@ def test_forward_stops_after_the_deepest_layer(model) -> None:
 def test_hooks_removed_on_error(model) -> None:
     with pytest.raises(ValueError):
         capture(model, torch.rand(1, 3, 4), "conv2d0")  # wrong shape
-    with pytest.raises(RuntimeError):
-        capture(model, torch.rand(1, 3, 2, 2), "mixed5b")  # too small for the network
+    with pytest.raises(ValueError, match="needs images of at least"):
+        capture(model, torch.rand(1, 3, 2, 2), "mixed5b")  # too small for the network: refused before running
+
+    def fail(*_args: object) -> None:
+        raise RuntimeError("an error in the middle of the forward pass")
+
+    boom = model.mixed4a.register_forward_hook(fail)
+    try:
+        with pytest.raises(RuntimeError, match="middle of the forward"):
+            capture(model, torch.rand(1, 3, 32, 32), ["mixed3b", "mixed5b"])
+    finally:
+        boom.remove()
     assert _hooks(model) == 0
 
 
@@ -164,3 +174,105 @@ def test_benchmark_smoke(capsys) -> None:
     assert result["max_rel_diff"] < 1e-4
     assert result["course_s"] > 0 and result["loop_s"] > 0
     assert "ratio course/loop" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- bad input: a clear error before running
+
+
+def _photos(n: int = 2, size: int = 32) -> torch.Tensor:
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(4))
+
+
+def test_photos_in_0_255_are_refused_everywhere(model) -> None:
+    x255 = _photos() * 255
+    entry_points = {
+        "capture": lambda x: capture(model, x, "mixed3a"),
+        "capture_units": lambda x: capture_units(model, x, ["3a:0"]),
+        "channel_stats": lambda x: channel_stats(model, x, "mixed3a", progress=False),
+        "forward_logits": lambda x: forward_logits(model, torch.nn.functional.interpolate(x, size=224)),
+    }
+    for name, run in entry_points.items():
+        with pytest.raises(ValueError, match=r"expected pixels in \[0, 1\]") as err:
+            run(x255)
+        text = str(err.value)
+        assert "255" in text.split("range over")[1].split("]")[0], (name, text)  # the range found
+        assert "divided by 255" in text and "x / 255" in text, (name, text)
+
+
+def test_uint8_and_non_tensor_input_say_how_to_convert(model) -> None:
+    x = _photos()
+    with pytest.raises(ValueError, match=r"uint8 tensor .*x\.float\(\) / 255"):
+        capture(model, (x * 255).to(torch.uint8), "mixed3a")
+    with pytest.raises(ValueError, match=r"int64 tensor: convert it with x\.float\(\)"):
+        capture(model, (x * 255).long(), "mixed3a")
+    with pytest.raises(TypeError, match=r"got numpy\.ndarray\. Convert an array with torch\.from_numpy"):
+        capture(model, x.numpy(), "mixed3a")
+    with pytest.raises(ValueError, match="contain NaN"):
+        capture(model, x * float("nan"), "mixed3a")
+
+
+@pytest.mark.parametrize("shape, hint", [
+    ((3, 32, 32), r"x\[None\]"),
+    ((2, 32, 32, 3), r"x\.permute\(0, 3, 1, 2\)"),
+    ((2, 1, 32, 32), r"x\.expand\(-1, 3, -1, -1\)"),
+    ((2, 4, 32, 32), r"x\[:, :3\]"),
+])
+def test_wrong_shapes_say_how_to_fix_them(model, shape, hint) -> None:
+    with pytest.raises(ValueError, match=r"expected images shaped \(N, 3, H, W\), got .*" + hint):
+        capture(model, torch.rand(*shape), "mixed3a")
+
+
+def test_preprocessed_input_is_recognised_and_has_its_own_option(model) -> None:
+    x = _photos()
+    with pytest.raises(ValueError, match=r"already preprocessed .*capture\(\.\.\., preprocessed=True\)"):
+        capture(model, preprocess(x), "mixed3a")
+    torch.testing.assert_close(capture(model, preprocess(x), "mixed3a", preprocessed=True)["mixed3a"],
+                               capture(model, x, "mixed3a")["mixed3a"])
+    with pytest.raises(ValueError, match=r"N, 3, H, W"):
+        capture(model, preprocess(x)[0], "mixed3a", preprocessed=True)
+
+
+def test_small_overshoot_and_images_being_optimised_are_accepted(model) -> None:
+    x = _photos()
+    up = torch.nn.functional.interpolate(x, size=48, mode="bicubic", align_corners=False)  # overshoots [0, 1]
+    assert float(up.min()) < 0 or float(up.max()) > 1
+    capture(model, up, "mixed3a")
+    capture(model, x * 1.8 - 0.4, "mixed3a")  # [-0.4, 1.4]: within the accepted slack
+    # pixel-space gradient ascent (lab 1) moves pixels far from [0, 1] on purpose: not range-checked
+    v = (0.5 + 3 * torch.randn(1, 3, 32, 32)).requires_grad_(True)
+    a = capture(model, v, "mixed3a", pre_relu=True, grad=True)["mixed3a"]
+    a[0, 0].sum().backward()
+    assert v.grad is not None
+
+
+#: The smallest input side that reaches each layer, measured with the untrained model (a side one
+#: pixel smaller ends in torch's "Output size is too small"): the stride-2 ops are conv2d0, maxpool0,
+#: maxpool1, maxpool4 and maxpool10.
+MIN_SIDE = {"conv2d0": 2, "conv2d1": 4, "conv2d2": 4, "maxpool0": 4, "maxpool1": 8, "mixed3a": 8, "mixed3b": 8,
+            "maxpool4": 16, "mixed4a": 16, "mixed4b": 16, "mixed4c": 16, "mixed4d": 16, "mixed4e": 16,
+            "maxpool10": 32, "mixed5a": 32, "mixed5b": 32}
+
+
+@pytest.mark.parametrize("layer", list(MIN_SIDE))
+def test_too_small_for_the_layer_says_the_minimum(model, layer) -> None:
+    n = MIN_SIDE[layer]
+    capture(model, torch.rand(1, 3, n, n), layer)  # the minimum works
+    with pytest.raises(ValueError, match=rf"^{layer} needs images of at least {n} x {n} pixels; "
+                                         rf"these are {n - 1} x {n - 1} \(height x width\)"):
+        capture(model, torch.rand(1, 3, n - 1, n - 1), layer)
+
+
+def test_too_small_checks_every_layer_asked_for_and_both_sides(model) -> None:
+    with pytest.raises(ValueError, match=r"^mixed5b_5x5 needs .* 32 x 32 pixels; these are 32 x 31"):
+        capture(model, torch.rand(1, 3, 32, 31), ["conv2d0", "mixed5b_5x5"], pre_relu=True)
+    with pytest.raises(ValueError, match=r"^mixed4a needs .* 16 x 16 pixels; these are 15 x 15"):
+        channel_stats(model, torch.rand(2, 3, 15, 15), ["mixed3b", "mixed4a"], progress=False)
+    capture(model, torch.rand(1, 3, 32, 33), ["conv2d0", "mixed5b_5x5"], pre_relu=True)
+
+
+def test_logits_need_224_to_255_pixels(model) -> None:
+    for side in (224, 255):
+        assert forward_logits(model, torch.rand(1, 3, side, side)).shape == (1, 1008)
+    for side, shape in ((223, "223 x 223"), (256, "256 x 256"), (64, "64 x 64")):
+        with pytest.raises(ValueError, match=rf"logits need images of 224 to 255 pixels per side.*these are {shape}"):
+            forward_logits(model, torch.rand(1, 3, side, side))

@@ -149,3 +149,57 @@ def test_reachable_and_a_download_from_nowhere(fake_github, tmp_path: Path) -> N
     assert time.monotonic() - t0 < 10
     got = tmp_path / "got"
     assert not got.exists() or not list(got.iterdir()), "no partial file is left behind"
+
+
+# ----------------------------------------------------------------------------- an install without its manifests
+
+
+@pytest.fixture
+def _fresh_manifests():
+    """Manifest readers are cached: start and end with empty caches so nothing leaks to other tests."""
+    from shared_utils import labels
+
+    readers = [data._imagenet_manifest, data._circuits_manifest, labels._manifest_entry]
+    for r in readers:
+        r.cache_clear()
+    yield
+    for r in readers:
+        r.cache_clear()
+
+
+def _installed_without_manifests(monkeypatch: pytest.MonkeyPatch, package_dir: Path) -> None:
+    """``importlib.resources.files('shared_utils')`` answers ``package_dir``, as in a wheel built without them."""
+    import importlib.resources
+
+    monkeypatch.setattr(importlib.resources, "files", lambda _package: package_dir)
+
+
+def _assert_reinstall_advice(text: str, name: str) -> None:
+    assert f"manifests/{name}" in text, text
+    assert "pip install --force-reinstall --no-deps zoom-in-course" in text, text
+
+
+@pytest.mark.parametrize("name, read", [
+    ("circuits.json", lambda: data.circuits_path("curve_detectors/radial_mixed3b.json")),
+    ("imagenet_sample.sha256", lambda: data._imagenet_manifest()),
+    ("inceptionv1_labels.json", lambda: __import__("shared_utils.labels", fromlist=["_"])._manifest_entry()),
+])
+def test_missing_manifest_says_the_install_is_incomplete(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         _fresh_manifests, name: str, read) -> None:
+    _installed_without_manifests(monkeypatch, tmp_path)  # an empty package folder
+    with pytest.raises(data.IncompleteInstallError) as err:
+        read()
+    text = str(err.value)
+    _assert_reinstall_advice(text, name)
+    assert "the install is incomplete" in text
+    assert isinstance(err.value, data.DataUnavailableError) and isinstance(err.value.__cause__, FileNotFoundError)
+
+
+def test_damaged_manifest_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _fresh_manifests) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "circuits.json").write_text('{"version": 1}')
+    _installed_without_manifests(monkeypatch, tmp_path)
+    with pytest.raises(data.IncompleteInstallError, match=r"circuits\.json is damaged .*'files' table") as err:
+        data.circuits_path("curve_detectors/radial_mixed3b.json")
+    _assert_reinstall_advice(str(err.value), "circuits.json")
+    assert isinstance(err.value.__cause__, KeyError)

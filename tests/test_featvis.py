@@ -44,8 +44,7 @@ def test_truncated_forward_equals_full_forward(model, site: str, pre: bool, monk
     with monkeypatch.context() as plain:  # the reference: lucent's own kernels, whole forward
         plain.setattr(_lucent, "FAST_KERNELS", False)
         reference = capture(model, x, site, pre_relu=pre)[site]
-    with _lucent.fast_kernels(model):
-        got = featvis._forward_to(model, _lucent.fast_input(preprocess(x)), [(site, pre)])
+    got = featvis._forward_to(model, _lucent.fast_input(preprocess(x)), [(site, pre)])
     value = got[(site, pre)]
     assert value.shape == reference.shape
     torch.testing.assert_close(value, reference, rtol=1e-4, atol=1e-5 * float(reference.abs().max()))

@@ -1,4 +1,4 @@
-"""The nbgrader pipeline, proven through nbgrader's own API and gradebook (docs/grading.md §1.11).
+"""The nbgrader pipeline, proven through nbgrader's own API and gradebook (fake students autograded).
 
 For every lab: the committed labs/ equal what generation makes now; the solution earns full marks
 in every grade cell; the untouched release earns zero in every grade cell. On lab 0, adversarial

@@ -231,39 +231,3 @@ def test_predict_matches_forward(model: torch.nn.Module) -> None:
     assert out.shape == (3, 1008)
     assert torch.allclose(out, forward_logits(model, x), atol=1e-4)
 
-
-# ----------------------------------------------------------------------------- the label mapping
-
-
-def test_synsets_file_and_sample_targets(tmp_path, sample) -> None:
-    wnids = sorted(set(sample.wnids))
-    order = torch.randperm(len(wnids), generator=torch.Generator().manual_seed(4)).tolist()
-    lines = ["dummy"] + [wnids[i] for i in order]
-    (tmp_path / "ImageNet_alternate_synsets.txt").write_text("\n".join(lines) + "\n")
-    syn = hb.inceptionv1_synsets(root=tmp_path)
-    assert syn == lines
-    sub = sample.subset([0, 10, 500])
-    targets = hb.sample_targets(sub, syn)
-    assert targets.tolist() == [lines.index(w) for w in sub.wnids]
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "ImageNet_alternate_synsets.txt").write_text("\n".join(lines[:500]))
-    with pytest.raises(hb.LabelsUnavailableError, match="at least 1000"):
-        hb.inceptionv1_synsets(root=tmp_path / "bad")
-
-
-def test_offline_labels_raise_a_clear_error(monkeypatch, tmp_path) -> None:
-    from shared_utils import _download
-
-    def offline(*_a, **_k):
-        raise _download.DownloadError("no network")
-
-    monkeypatch.setenv("ZOOM_IN_DATA", str(tmp_path))
-    monkeypatch.setenv("ZOOM_IN_CACHE", str(tmp_path / "cache"))
-    with monkeypatch.context() as m:  # the server answers, the file fails
-        m.setattr(_download, "download", offline)
-        with pytest.raises(hb.LabelsUnavailableError, match="topk_agreement"):
-            hb.inceptionv1_synsets(progress=False)
-    monkeypatch.setattr(_download, "reachable", lambda url, timeout: False)  # no network at all
-    with pytest.raises(hb.LabelsUnavailableError, match="cannot be reached"):
-        hb.inceptionv1_synsets(progress=False)
-    assert not list((tmp_path / "cache").rglob("*.part")), "nothing half-written is left in the cache"

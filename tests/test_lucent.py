@@ -1,20 +1,21 @@
-"""The thin layer over lucent's defects: faster kernels equal torch's, and global swaps are thread-safe.
+"""The thin layer over lucent's defects: Lucid's LRN, faster kernels equal to torch's, thread safety.
 
-References: ``torch.nn.functional.local_response_norm`` (what lucent's InceptionV1 calls) and a plain
-full forward of the model with lucent's own kernels.
+References: TensorFlow's documented LRN formula in NumPy (values and a hand-derived gradient),
+``torch.nn.functional.local_response_norm`` (what lucent's InceptionV1 calls), and a plain full
+forward with torch's own kernels.
 """
 from __future__ import annotations
 
-import sys
 import threading
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from shared_utils import _lucent
 from shared_utils.activations import capture
-from shared_utils.model import preprocess
+from shared_utils.model import load_inceptionv1, preprocess, weights_digest, weights_label
 
 
 @pytest.mark.parametrize("channels, size, beta", [
@@ -41,8 +42,155 @@ def test_fast_lrn_channels_last_and_other_ranks() -> None:
     torch.testing.assert_close(_lucent.fast_lrn(three, 3), F.local_response_norm(three, 3))
 
 
+# ----------------------------------------------------------------------------- Lucid's LRN
+# Reference: TensorFlow's documented formula for tf.nn.local_response_normalization, written in NumPy:
+#   sqr_sum[d] = sum(x[d - r : d + r + 1] ** 2)      (channels, clipped at the ends)
+#   out[d]     = x[d] / (bias + alpha * sqr_sum[d]) ** beta
+# with the inception5h graph's values r = 5, alpha = 1e-4, beta = 0.5, bias = 2.
+
+TF = dict(r=5, alpha=9.99999974738e-05, beta=0.5, bias=2.0)
+
+
+def _tf_lrn_np(x: np.ndarray, r: int, alpha: float, beta: float, bias: float) -> tuple[np.ndarray, np.ndarray]:
+    """TF's LRN over axis 1 of an (N, C, H, W) array, and D = bias + alpha * sqr_sum."""
+    c = x.shape[1]
+    sqr_sum = np.zeros_like(x)
+    for d in range(c):
+        lo, hi = max(0, d - r), min(c, d + r + 1)
+        sqr_sum[:, d] = (x[:, lo:hi] ** 2).sum(axis=1)
+    D = bias + alpha * sqr_sum
+    return x / D ** beta, D
+
+
+def _tf_lrn_vjp_np(x: np.ndarray, g: np.ndarray, r: int, alpha: float, beta: float, bias: float) -> np.ndarray:
+    """Gradient of sum(g * out) with respect to x, derived by hand:
+    d out_d / d x_i = [i == d] D_d^-beta - 2 alpha beta x_d x_i D_d^(-beta-1) [|i - d| <= r]."""
+    _, D = _tf_lrn_np(x, r, alpha, beta, bias)
+    c = x.shape[1]
+    t = g * x * D ** (-beta - 1)
+    grad = g * D ** -beta
+    for i in range(c):
+        lo, hi = max(0, i - r), min(c, i + r + 1)
+        grad[:, i] -= 2 * alpha * beta * x[:, i] * t[:, lo:hi].sum(axis=1)
+    return grad
+
+
+@pytest.mark.parametrize("channels", [64, 192, 11, 7, 1])  # conv2d0's and conv2d2's widths; fewer than the window
+@pytest.mark.parametrize("fast", [True, False])
+def test_lucid_lrn_is_tensorflows_formula(channels: int, fast: bool, monkeypatch) -> None:
+    """Values and gradients equal the NumPy reference, first and last channels included."""
+    monkeypatch.setattr(_lucent, "FAST_KERNELS", fast)
+    gen = torch.Generator().manual_seed(channels)
+    # activations of the size the early layers have (up to a few hundred): the window sums matter
+    x = (60 * torch.randn(2, channels, 5, 4, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    got = _lucent.lucid_lrn(x)
+    want, _ = _tf_lrn_np(x.detach().numpy(), **TF)
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+    g = torch.randn(got.shape, generator=gen, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(got, x, g)
+    np.testing.assert_allclose(grad.numpy(), _tf_lrn_vjp_np(x.detach().numpy(), g.numpy(), **TF), rtol=1e-9, atol=1e-12)
+    edges = [0, channels - 1]
+    np.testing.assert_allclose(got.detach().numpy()[:, edges], want[:, edges], rtol=1e-12)
+
+
+def test_the_reference_tells_lucents_lrn_apart() -> None:
+    """The NumPy reference is not satisfied by lucent's parameters: the test above can fail."""
+    x = 60 * torch.randn(2, 64, 5, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    want, _ = _tf_lrn_np(x.numpy(), **TF)
+    lucent = F.local_response_norm(x, **_lucent.LUCENT_LRN).numpy()
+    assert not np.allclose(lucent, want, rtol=1e-3), "lucent's LRN must differ from TF's"
+    assert np.abs(lucent - want).max() > 0.1 * np.abs(want).max()
+    # torch's exact equivalent of TF's LRN: size 2r+1, alpha multiplied by the window, k = bias
+    torch_equivalent = F.local_response_norm(x, size=11, alpha=11 * TF["alpha"], beta=0.5, k=2.0).numpy()
+    np.testing.assert_allclose(torch_equivalent, want, rtol=1e-12)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _lrn_io(model: torch.nn.Module, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(input, output) of both LRNs of a whole forward: maxpool0 -> conv2d1's conv, conv2d2 -> maxpool1."""
+    seen: dict[str, torch.Tensor] = {}
+
+    def out(name):
+        return lambda _m, _i, o: seen.__setitem__(name, o.detach().clone())
+
+    def inp(name):
+        return lambda _m, i: seen.__setitem__(name, i[0].detach().clone())
+
+    def stop(_m, i):
+        seen["lrn1 out padded"] = i[0].detach().clone()
+        raise _Stop
+
+    hooks = [model.maxpool0.register_forward_hook(out("lrn0 in")),
+             model.conv2d1_pre_relu_conv.register_forward_pre_hook(inp("lrn0 out")),
+             model.conv2d2.register_forward_hook(out("lrn1 in")),
+             model.maxpool1.register_forward_pre_hook(stop)]
+    try:
+        with torch.no_grad():
+            model(_lucent.fast_input(preprocess(x)))
+    except _Stop:
+        pass
+    finally:
+        for h in hooks:
+            h.remove()
+    lrn1_out = seen["lrn1 out padded"][..., :-1, :-1]  # lucent pads by one row/column of -inf before the pool
+    return [(seen["lrn0 in"], seen["lrn0 out"]), (seen["lrn1 in"], lrn1_out)]
+
+
+def test_course_model_computes_lucids_lrn_in_both_layers(model) -> None:
+    """The model every notebook uses: both LRNs of a real forward pass follow TF's formula."""
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    for i, (a, b) in enumerate(_lrn_io(model, x)):
+        want, _ = _tf_lrn_np(a.double().numpy(), **TF)
+        np.testing.assert_allclose(b.double().numpy(), want, rtol=2e-5, atol=1e-5 * np.abs(want).max(),
+                                   err_msg=f"localresponsenorm{i}")
+
+
+def test_lucents_lrn_only_on_request_and_lucents_own_model_untouched(model) -> None:
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    compare = load_inceptionv1("untrained", device="cpu", lrn="lucent")
+    raw = _lucent._LUCENT_INCEPTION.InceptionV1(pretrained=False, redirected_ReLU=False).eval()
+    raw.load_state_dict(model.state_dict())
+    for m in (compare, raw):
+        for i, (a, b) in enumerate(_lrn_io(m, x)):
+            want = F.local_response_norm(a, **_lucent.LUCENT_LRN)
+            torch.testing.assert_close(b, want, rtol=1e-5, atol=1e-5 * float(want.abs().max()))
+            assert not torch.allclose(b, _lucent.lucid_lrn(a), rtol=1e-3), "lucent's values differ from Lucid's"
+    assert "lucent's LRN" in weights_label(compare) and "lucent" not in weights_label(model)
+    assert weights_digest(compare) != weights_digest(model), "cache keys must change with the LRN"
+    with pytest.raises(ValueError, match="lrn must be one of"):
+        load_inceptionv1("untrained", lrn="torch")
+
+
+def test_lrn_mode_is_per_model_in_concurrent_threads(model) -> None:
+    """A lucent-LRN model running in one thread never changes what the course model computes in another."""
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(4))
+    compare = load_inceptionv1("untrained", device="cpu", lrn="lucent")
+    want = {"lucid": capture(model, x, "conv2d2")["conv2d2"], "lucent": capture(compare, x, "conv2d2")["conv2d2"]}
+    got: dict[str, list[torch.Tensor]] = {"lucid": [], "lucent": []}
+    start = threading.Barrier(2)
+
+    def run(name: str, m: torch.nn.Module) -> None:
+        start.wait(5)
+        for _ in range(4):
+            got[name].append(capture(m, x, "conv2d2")["conv2d2"])
+
+    threads = [threading.Thread(target=run, args=("lucid", model)), threading.Thread(target=run, args=("lucent", compare))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for name in want:
+        assert len(got[name]) == 4
+        for value in got[name]:
+            torch.testing.assert_close(value, want[name])
+    assert not torch.allclose(want["lucid"], want["lucent"])
+
+
 def test_fast_kernels_give_the_plain_forward(model, monkeypatch) -> None:
-    """The whole network with the fast kernels (LRN, channels-last) equals lucent's plain forward."""
+    """The whole network with the fast kernels (LRN, channels-last) equals torch's own kernels."""
     x = torch.rand(2, 3, 224, 224, generator=torch.Generator().manual_seed(3))
     with monkeypatch.context() as plain:
         plain.setattr(_lucent, "FAST_KERNELS", False)
@@ -53,62 +201,7 @@ def test_fast_kernels_give_the_plain_forward(model, monkeypatch) -> None:
         torch.testing.assert_close(got[name], a, rtol=1e-4, atol=1e-5 * float(a.abs().max()))
 
 
-def _lucent_module(model) -> object:
-    return sys.modules[type(model).__module__]
-
-
-def test_fast_kernels_restore_lucent_when_nested_or_failing(model) -> None:
-    module = _lucent_module(model)
-    assert module.F is F
-    with _lucent.fast_kernels(model):
-        assert module.F.local_response_norm is _lucent.fast_lrn
-        with _lucent.fast_kernels(model):
-            pass
-        assert module.F.local_response_norm is _lucent.fast_lrn, "the inner block must not restore early"
-    assert module.F is F
-    with pytest.raises(RuntimeError):
-        with _lucent.fast_kernels(model):
-            raise RuntimeError("boom")
-    assert module.F is F
-
-
-def test_fast_kernels_overlapping_threads(model) -> None:
-    """Thread A enters, B enters, A leaves (B still inside: still fast), B leaves: restored."""
-    module = _lucent_module(model)
-    a_in, b_in, a_out, b_may_leave = (threading.Event() for _ in range(4))
-    seen: dict[str, object] = {}
-
-    def thread_a() -> None:
-        with _lucent.fast_kernels(model):
-            a_in.set()
-            b_in.wait(5)
-        a_out.set()
-
-    def thread_b() -> None:
-        a_in.wait(5)
-        with _lucent.fast_kernels(model):
-            b_in.set()
-            a_out.wait(5)
-            seen["while B inside, after A left"] = module.F.local_response_norm
-            b_may_leave.wait(5)
-
-    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
-    for t in threads:
-        t.start()
-    a_out.wait(5)
-    b_may_leave.set()
-    for t in threads:
-        t.join(10)
-    assert seen["while B inside, after A left"] is _lucent.fast_lrn
-    assert module.F is F
-
-
-def test_fast_kernels_leave_other_models_alone(monkeypatch) -> None:
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))
-    module = sys.modules[type(net).__module__]
-    before = getattr(module, "F", None)
-    with _lucent.fast_kernels(net):
-        assert getattr(module, "F", None) is before
+def test_fast_input_leaves_other_layouts_alone(monkeypatch) -> None:
     monkeypatch.setattr(_lucent, "FAST_KERNELS", False)
     x = torch.rand(1, 3, 4, 4)
     assert _lucent.fast_input(x) is x

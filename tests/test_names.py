@@ -8,7 +8,7 @@ from shared_utils.names import (
     layer_channels, parse_unit, parse_units, resolve_layer,
 )
 
-# science.md §1.3 and §13.A1, typed in from the article tables
+# science.md §1.3 and §13.1, typed in from the article tables
 ARTICLE_COUNTS = {"conv2d0": 64, "conv2d1": 64, "conv2d2": 192, "mixed3a": 256, "mixed3b": 480, "mixed4a": 508,
                   "mixed4b": 512, "mixed4c": 512, "mixed4d": 528, "mixed4e": 832, "mixed5a": 832, "mixed5b": 1024}
 ARTICLE_5X5 = {"mixed3a": (192, 224), "mixed3b": (320, 416), "mixed4a": (396, 444), "mixed4b": (384, 448),

@@ -136,6 +136,45 @@ def test_taxonomy_coverage_real_data_and_a_duplicated_unit(circuits_root, tmp_pa
     assert not ok and "mixed3a: 1 twice" in text
 
 
+def test_sample_accuracy_judge():
+    text, ok = V.judge_sample_accuracy({"top1": 0.70, "top5": 0.886, "n": 1000})
+    assert ok and text.startswith("top-1 70.0 %, top-5 88.6 % on 1000 photos")
+    text, ok = V.judge_sample_accuracy({"top1": 0.001, "top5": 0.006, "n": 1000})
+    assert not ok and "shifted" in text
+    assert not V.judge_sample_accuracy({"top1": 0.3, "top5": 0.49, "n": 100})[1]
+
+
+def test_sample_accuracy_catches_a_shifted_map(monkeypatch, shared_data):
+    """A model that is always right under the file's 1-based lines (0 = background) scores 100 %; one
+    whose outputs follow a 0-based reading of the same file (shifted by one) is near chance and fails."""
+    from shared_utils import handbuilt
+    from shared_utils.data import imagenet_sample
+
+    sample = imagenet_sample(shared_data / "imagenet-sample", n=50)
+    lines = (shared_data / "labels" / "old_imagenet_labels.txt").read_text().splitlines()
+    line_of = {row.split()[0]: i for i, row in enumerate(lines, start=1)}
+    for shift, passes in ((0, True), (-1, False)):
+        hot = torch.tensor([line_of[w] + shift for w in sample.wnids])
+        logits = 0.01 * torch.randn(len(sample), 1008, generator=torch.Generator().manual_seed(0))
+        logits[torch.arange(len(sample)), hot] = 10.0
+        monkeypatch.setattr(handbuilt, "predict", lambda model, images, **kw: logits)
+        m = V.measure_sample_accuracy(None, sample, shared_data / "labels")
+        assert m["n"] == 50 and (m["top1"] == 1.0) == passes
+        assert V.judge_sample_accuracy(m)[1] == passes, (shift, m)
+
+
+def test_sample_accuracy_row_on_the_untrained_model(model, shared_data):
+    """A0's machinery end to end on the stand-in (8 photos): the figure is computed, the row is no finding."""
+    from shared_utils.data import imagenet_sample
+
+    ctx = V.Context(model=model, trained=False, labels_root=shared_data / "labels")
+    ctx.cache["sample"] = imagenet_sample(shared_data / "imagenet-sample", n=8)
+    (r,) = V.run(ctx, ["A0"])
+    assert r.verdict == "UNTRAINED: not a finding"
+    assert r.measured.startswith("top-1 ") and "top-5 " in r.measured and "on 8 photos" in r.measured
+    print(r.measured)
+
+
 # ----------------------------------------------------------------------------- B. curve detectors
 
 
@@ -487,7 +526,7 @@ def test_cli_offline_runs_the_weight_free_checks(shared_data, tmp_path):
             for line in out.splitlines() if line.startswith("| ") and not line.startswith("| id")}
     for cid in ("A1", "A2", "A3", "B6a", "C13", "D14", "E17a", "E17b"):
         assert rows[cid] == "PASS", (cid, rows[cid])
-    for cid in ("B4", "B5", "C9", "D15a", "F19a", "F21", "E18"):
+    for cid in ("A0", "B4", "B5", "C9", "D15a", "F19a", "F21", "E18"):
         assert rows[cid] == "SKIPPED: real weights unavailable"
     assert rows["C11"] == "SKIPPED: real weights unavailable"
     assert rows["C12"].startswith("SKIPPED: not checked")

@@ -1,7 +1,8 @@
 """Drive nbgrader through its Python API in a course root (CI, build_labs, the grading command).
 
 nbgrader's API returns ``{"success": bool, "log": str}`` instead of raising, and ``nbgrader
-validate`` exits 0 even when tests fail (docs/grading.md §1.6, §1.9), so everything here checks
+validate`` exits 0 even when tests fail (it prints "VALIDATION FAILED" and returns 0; API:
+https://nbgrader.readthedocs.io/en/stable/api/high_level_api.html), so everything here checks
 ``success`` and reads scores from the gradebook.
 """
 from __future__ import annotations

@@ -25,15 +25,18 @@ _KEEP_CELL_METADATA = {"nbgrader", "tags", "deletable", "editable"}
 SETUP_SOURCE = f'''# Set-up: run this cell first. It is safe to run again.
 # On Colab it installs the course package (Colab's own torch is left as it is);
 # on your machine `python3 run.py lab` has already installed it. It does nothing while grading.
+import importlib
 import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and not os.environ.get("NBGRADER_EXECUTION"):
+if ("google.colab" in sys.modules or os.environ.get("ZOOM_IN_PIP_SPEC")) and not os.environ.get("NBGRADER_EXECUTION"):
     try:
         import shared_utils
     except ImportError:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{PIP_SPEC}"], check=True)
+        spec = os.environ.get("ZOOM_IN_PIP_SPEC") or "{PIP_SPEC}"
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", spec], check=True)
+        importlib.invalidate_caches()
 import shared_utils
 
 print("shared_utils", shared_utils.__version__)'''
