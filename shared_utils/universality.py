@@ -275,6 +275,9 @@ class LayerScan:
     curve: list[int]
     high_low: list[int]
     metrics: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    #: ``"curve"``: (A, C) response to curves (max over radii) minus blank; ``"high_low"``: (A, C) response to
+    #: the two-region images; ``"angles"``: (A,) degrees. What the criteria were applied to.
+    responses: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
     @property
     def depth(self) -> float:
@@ -315,15 +318,16 @@ def _curves(resp: torch.Tensor, angles: torch.Tensor, keep: torch.Tensor) -> lis
     return [tuning.TuningCurve(angles, resp[:, c], unit=f"channel {int(c)}", source="scan") for c in keep.tolist()]
 
 
-def _classify(resp: torch.Tensor, angles: torch.Tensor, *, strength: torch.Tensor, min_strength: float,
+def _classify(resp: torch.Tensor, angles: torch.Tensor, *, strength: torch.Tensor, floor: float,
               kind: str, max_echo: float, max_width: float, max_opposite: float) -> tuple[list[int], dict[str, torch.Tensor]]:
-    """Channels (of resp, (A, C)) that pass the criteria, plus per-channel metrics (NaN where not measured)."""
+    """Channels (of resp, (A, C)) that pass the criteria, plus per-channel metrics (NaN where not measured).
+
+    Only channels whose ``strength`` exceeds ``floor`` (an absolute activation) are measured."""
     c = resp.shape[1]
     nan = torch.full((c,), float("nan"), dtype=torch.float64)
     metrics = {"strength": strength.double(), "n_peaks": nan.clone(), "echo": nan.clone(), "width": nan.clone(),
                "opposite": nan.clone(), "preferred": nan.clone()}
-    top = float(strength.max()) if c else 0.0
-    keep = torch.nonzero((strength > 0) & (strength >= min_strength * top)).flatten() if top > 0 else torch.zeros(0, dtype=torch.long)
+    keep = torch.nonzero((strength > 0) & (strength >= floor)).flatten() if c else torch.zeros(0, dtype=torch.long)
     if len(keep) == 0:
         return [], metrics
     tcs = _curves(resp, angles, keep)
@@ -358,6 +362,8 @@ def scan_model(
     max_width: float = 150.0,
     max_opposite: float = 0.5,
     min_boundary: float = 0.5,
+    max_straight: float | None = 1.0,
+    max_edge: float | None = 1.0,
     batch_size: int = 16,
     progress: bool = True,
 ) -> ModelScan:
@@ -369,9 +375,17 @@ def scan_model(
         max_depth: scan only conv layers up to this fraction of the model's depth (the forward pass
             stops after the last one), e.g. 0.6: curves and HF/LF units are early-to-middle features.
         layers: scan only these conv layers (module names), instead of ``max_depth``.
+        min_strength: a unit is measured only if its tuning (its best response, minus blank for curves)
+            reaches this fraction of the layer's largest activation to any of the stimuli (blank included).
         min_boundary: an HF/LF unit's best two-region response must exceed its best response to either
             texture alone (filling the whole image, 8 orientations) by this fraction of itself, so
             that a unit reacting to the coarse texture's bars, not to the boundary, does not count.
+        max_straight: a curve-like unit's best response to straight lines and edges (same thickness and
+            contrast, every orientation, minus blank) must stay below this fraction of its curve peak
+            (``None``: no straight-stimulus control).
+        max_edge: an HF/LF unit's best response to a plain luminance edge of the same RMS contrast as the
+            two-region images (grey 0.25 | 0.75) must stay below this fraction of its two-region peak, so that
+            boundary (edge) units do not count (``None``: no edge control).
         transform: ``"imagenet"`` (torchvision's mean/std normalisation), ``None`` (pixels in
             [0, 1], e.g. for a hand-built network) or any function of the images.
     """
@@ -403,12 +417,22 @@ def scan_model(
         probe, units, lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period), ang,
         positions=0, batch_size=batch_size)
     bar.update(1)
-    bar.close()
     curve_resp = (curve_grid.reshape(-1, *curve_grid.shape[-2:]).amax(0) - blank).clamp(min=0).double()  # (A, C)
     hl_resp = hl.double()
     texture_only = tuning.sweep_responses(  # (2, A', C): fine texture everywhere, coarse texture everywhere
         probe, units, lambda a: _texture_controls(a, size, high_period, low_period), torch.arange(0.0, 360.0, 45.0),
         positions=0, batch_size=batch_size).double().flatten(0, 1).amax(0)
+    straight = tuning.sweep_responses(  # (2, A, C): lines and edges, black on white like the curves
+        probe, units, lambda a: torch.stack([stimuli.line(a, size=size), stimuli.edge(a, size=size)]), ang,
+        positions=0, batch_size=batch_size).double()
+    grey_edge = tuning.sweep_responses(  # (A, C): an edge with the two-region images' RMS contrast
+        probe, units, lambda a: stimuli.edge(a, size=size, foreground=0.25, background=0.75), ang,
+        positions=0, batch_size=batch_size).double().amax(0)
+    bar.update(1)
+    bar.close()
+    straight_resp = (straight.flatten(0, 1).amax(0) - blank.double()).clamp(min=0)
+    largest = torch.stack([curve_grid.double().flatten(0, -2).amax(0), blank.double(), hl_resp.amax(0), texture_only,
+                           straight.flatten(0, 1).amax(0), grey_edge]).amax(0)  # (C,) each channel's largest activation
 
     results = []
     start = 0
@@ -417,18 +441,30 @@ def scan_model(
         sl = slice(start, start + width)
         start += width
         c_resp, h_resp = curve_resp[:, sl], hl_resp[:, sl]
-        curve_ids, cm = _classify(c_resp, ang, strength=c_resp.max(0).values, min_strength=min_strength, kind="curve",
+        floor = min_strength * float(largest[sl].max())
+        c_peak = c_resp.max(0).values
+        curve_ids, cm = _classify(c_resp, ang, strength=c_peak, floor=floor, kind="curve",
                                   max_echo=max_echo, max_width=max_width, max_opposite=max_opposite)
+        cm["straight"] = torch.where(c_peak > 0, straight_resp[sl] / c_peak.clamp(min=1e-300),
+                                     torch.full_like(c_peak, float("inf")))
+        if max_straight is not None:
+            curve_ids = [c for c in curve_ids if float(cm["straight"][c]) < max_straight]
         h_peak = h_resp.max(0).values
         boundary = torch.where(h_peak > 0, 1 - texture_only[sl] / h_peak.clamp(min=1e-300), torch.zeros_like(h_peak))
-        hl_ids, hm = _classify(h_resp, ang, strength=h_peak, min_strength=min_strength, kind="high_low",
+        hl_ids, hm = _classify(h_resp, ang, strength=h_peak, floor=floor, kind="high_low",
                                max_echo=max_echo, max_width=max_width, max_opposite=max_opposite)
         hm["boundary"] = boundary
-        hl_ids = [c for c in hl_ids if float(boundary[c]) > min_boundary and c not in curve_ids]
+        hm["edge"] = torch.where(h_peak > 0, grey_edge[sl] / h_peak.clamp(min=1e-300),
+                                 torch.full_like(h_peak, float("inf")))
+        hl_ids = [c for c in hl_ids if float(boundary[c]) > min_boundary and c not in curve_ids
+                  and (max_edge is None or float(hm["edge"][c]) < max_edge)]
         metrics = {f"curve_{k}": v for k, v in cm.items()} | {f"hl_{k}": v for k, v in hm.items()}
-        results.append(LayerScan(layer.name, i, n, width, curve_ids, hl_ids, metrics))
+        metrics["largest"] = largest[sl]
+        responses = {"curve": c_resp, "high_low": h_resp, "angles": ang.clone()}
+        results.append(LayerScan(layer.name, i, n, width, curve_ids, hl_ids, metrics, responses))
     settings = {"size": size, "angles": len(ang), "radii": list(radii), "max_depth": max_depth,
-                "min_strength": min_strength, "max_echo": max_echo, "max_width": max_width, "max_opposite": max_opposite, "min_boundary": min_boundary}
+                "min_strength": min_strength, "max_echo": max_echo, "max_width": max_width, "max_opposite": max_opposite,
+                "min_boundary": min_boundary, "max_straight": max_straight, "max_edge": max_edge}
     return ModelScan(name or type(model).__name__, note, results, settings)
 
 
