@@ -6,6 +6,7 @@ Organised by what a student does:
 * :mod:`~shared_utils.activations`: get activations;
 * :mod:`~shared_utils.data`: the ImageNet sample and the articles' data files;
 * :mod:`~shared_utils.labels`: InceptionV1's output classes (which logit is which ImageNet class);
+* :mod:`~shared_utils.articles`: the articles' own pictures of the real units and Zoom In's figures;
 * :mod:`~shared_utils.stimuli`: make stimuli (curves, lines, edges, high-low, rotations);
 * :mod:`~shared_utils.tuning`: tuning curves and activation distributions, the articles' curves;
 * :mod:`~shared_utils.weights`: read weights between units (direct and expanded), edit them;
@@ -46,6 +47,8 @@ _EXPORTS = {
     "taxonomy": "data",
     "load_circuits_json": "data",
     "inceptionv1_classes": "labels",
+    "article_unit_image": "articles",
+    "article_figure": "articles",
     "get_device": "device",
     "direct_weights": "weights",
     "expanded_weights": "weights",

@@ -8,7 +8,10 @@
 What a student does with it: pick a layer and a unit (or type any id: ``4c:447``, ``mixed4c 447``,
 ``mixed4c_5x5:63``, or just ``447`` for a unit of the layer on screen) and see, for that unit,
 
-* its **feature visualisation** (a quick preview first; "Render full quality" for the real thing);
+* its **feature visualisation** (a quick preview first; "Render full quality" for the real thing),
+  beside **the article's picture of the unit** (the real InceptionV1, for the layers the Early Vision
+  article shows every unit of: conv2d0 ... mixed4a; :mod:`shared_utils.articles`), so a student on
+  the untrained stand-in or a CPU preview sees what the real unit looks like;
 * its **dataset examples**: the photos of the sample, and their receptive-field crops, that excite it most;
 * its **tuning curve** to curves, for the curve layers (conv2d2, 3a, 3b, 4a), beside the article's
   measured radial curve when the unit is in the articles' data (docs/science.md §2);
@@ -58,11 +61,14 @@ from matplotlib.patches import Rectangle
 from torch import nn
 
 from .activations import ChannelStats, channel_stats
+from .articles import (ATTRIBUTION, ArticlePicture, ArticleUnavailableError, article_unit_name, article_unit_path,
+                       unit_picture)
 from .dataset_examples import TopExamples, example_crops, example_images, receptive_field, top_examples
 from .device import budget, fast_mode
 from .featvis import Rendered, render_unit
 from .model import weights_digest, weights_info
 from .names import LAYERS, POOLS, Unit, branch_of, parse_unit
+from .plot.articles import draw_article_picture
 from .plot.style import model_note
 from .plot.weights import plot_kernel
 from .stimuli import curve_sweep
@@ -606,6 +612,13 @@ def _tuning_png(tc: TuningCurve, article: "TuningCurve | None", unit: Unit, note
     return _png(fig)
 
 
+def _article_png(pic: ArticlePicture) -> bytes:
+    """The article's picture of a unit (or why there is none), captioned "article (real InceptionV1)"."""
+    fig = Figure(figsize=(2.2, 2.75), layout="constrained")
+    draw_article_picture(fig.add_subplot(), pic, title=f"{pic.what} in the article", fontsize=7)
+    return _png(fig)
+
+
 def _connection_png(c: Connection, vmax: float, trained: bool) -> bytes:
     fig = Figure(figsize=(1.45, 1.75), layout="constrained")
     ax = fig.add_subplot()
@@ -822,6 +835,7 @@ class NeuronExplorer(widgets.VBox):
         self._syncing = False
         self._worker = _Worker() if background else None
         self._render_seconds: dict[Unit, float] = {}
+        self._article_views: dict[Unit, _View] = {}
         self._ui = threading.RLock()  # navigation vs. the worker's "is this still the unit on screen?"
 
         # ------------------------------------------------------------------ controls
@@ -856,6 +870,8 @@ class NeuronExplorer(widgets.VBox):
         # ------------------------------------------------------------------ panels
         k = self.settings.k_weights
         self.featvis_panel = _FeatvisPanel(self._render_full)
+        # beside the featvis (narrow, so that both fit in one row); not one of PANELS: nothing to compute
+        self.article_panel = _Panel("article", width="250px")
         self.tuning_panel = _Panel("tuning")
         self.examples_panel = _Panel("examples")
         self.inputs_panel = _ConnectionsPanel("inputs", k, self.go)
@@ -866,7 +882,8 @@ class NeuronExplorer(widgets.VBox):
         controls = widgets.HBox([self.layer_box, self.channel_box, self.id_box, self.go_button, self.back_button],
                                 layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([controls, self.message, self.header, self.status,
-                          widgets.HBox([self.featvis_panel, self.tuning_panel], layout=widgets.Layout(flex_flow="row wrap")),
+                          widgets.HBox([self.featvis_panel, self.article_panel, self.tuning_panel],
+                                       layout=widgets.Layout(flex_flow="row wrap")),
                           self.inputs_panel, self.outputs_panel, self.examples_panel])
         self.add_class("zi-explorer")
         self._show_unit()
@@ -999,10 +1016,65 @@ class NeuronExplorer(widgets.VBox):
                 self._display(name, u, view)
             else:
                 panel.busy(self._busy_text(name, u))
+        self._show_article(gen, u, "featvis" in plan)
         for name in plan:
             if self._cached_view(name, u) is None:
                 self._submit(gen, lambda name=name: self._compute(gen, name, u))
         self._update_status()
+
+    def _show_article(self, gen: int, u: Unit, beside_featvis: bool) -> None:
+        """The article's picture of ``u`` next to its feature visualisation, for the layers the articles show.
+
+        A local copy is read first (a cheap job); a missing one is downloaded after the other panels.
+        It never fails the explorer: offline, the box says "article picture unavailable offline".
+        """
+        panel = self.article_panel
+        shown = beside_featvis and article_unit_name(u) is not None
+        _hide(panel, not shown)
+        if not shown:
+            return
+        panel.set_title(f"The article's picture of {u.short}")
+        view = self._article_views.get(u)
+        if view is not None:
+            panel.show(view)
+        else:
+            panel.busy("loading the article's picture…")
+            self._submit(gen, lambda: self._load_article(gen, u, download=False))
+
+    def _load_article(self, gen: int, u: Unit, download: bool) -> None:
+        if not self._current(gen, u):
+            return
+        try:
+            self._load_article_now(gen, u, download)
+        except Exception as exc:  # never a traceback (nor a dead worker thread) for a picture
+            self.errors.append(f"article picture of {u.short}: {type(exc).__name__}: {exc}")
+            with self._ui:
+                if self._current(gen, u):
+                    self.article_panel.fail(f"could not show the article's picture: {exc}")
+
+    def _load_article_now(self, gen: int, u: Unit, download: bool) -> None:
+        if not download:
+            try:
+                article_unit_path(u, download=False)
+            except ArticleUnavailableError:  # not stored here: fetch it once the other panels are done
+                with self._ui:
+                    if self._current(gen, u):
+                        self.article_panel.busy("downloading the article's picture…")
+                self._submit(gen, lambda: self._load_article(gen, u, download=True))
+                return
+            except Exception:  # a damaged copy: unit_picture below reports it
+                pass
+        pic = unit_picture(u, download=download, warn=False)
+        if pic.status == "damaged":
+            self.errors.append(f"article picture of {u.short}: {pic.error}")
+        caption = (f"the real InceptionV1, from An Overview of Early Vision ({ATTRIBUTION})" if pic.ok
+                   else pic.error.split(". ")[0] if pic.error else pic.note.replace("\n", " "))
+        view = _View([_article_png(pic)], caption)
+        if pic.status in ("ok", "damaged"):  # offline: try again when the unit is shown next
+            self._article_views[u] = view
+        with self._ui:
+            if self._current(gen, u):
+                self.article_panel.show(view)
 
     def _cached_view(self, name: str, u: Unit) -> "_View | None":
         if name == "featvis":

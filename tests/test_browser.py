@@ -638,11 +638,16 @@ def test_neuron_explorer(lab_page: Any, lab_root: Path) -> None:
     _explorer_header(area, "3b:379")
     assert "UNTRAINED" in area.locator(".zi-explorer-header").inner_text()
     assert area.locator(".zi-explorer-featvis img").count() >= 1  # the preview render is on the page
+    article = area.locator(".zi-explorer-article")  # beside it, the article's picture of the real unit
+    article.locator("img").first.wait_for(state="visible", timeout=30_000)
+    assert "3b:379" in article.inner_text()
+    save_screenshot(lab_page, "explorer-article")
 
     box = area.locator(".zi-explorer-id input")
     box.fill("4c:447")
     box.press("Enter")
     _explorer_header(area, "4c:447")
+    article.wait_for(state="hidden", timeout=30_000)  # the articles have no per-unit picture of mixed4c
     # 4c:447's inputs are 4b units; they are computed in the background thread after the move
     goto = area.locator(".zi-explorer-inputs .zi-explorer-goto", has_text=re.compile(r"^\s*4b:\d+\s*$")).first
     goto.wait_for(timeout=180_000)

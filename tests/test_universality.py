@@ -84,9 +84,13 @@ def test_tuning_curves_match_the_scan(curve_scan: uv.ModelScan) -> None:
         uv.tuning_curves(PlantedHighLow(), "conv9", [0])
 
 
-def test_planted_high_low_detectors_are_found_in_the_right_layer() -> None:
-    scan = uv.scan_model(PlantedHighLow(), transform=None, size=96, angles=ANGLES, radii=[30.0], progress=False)
-    conv1, conv2 = scan.layers
+@pytest.fixture(scope="module")
+def planted_hl_scan() -> uv.ModelScan:
+    return uv.scan_model(PlantedHighLow(), transform=None, size=96, angles=ANGLES, radii=[30.0], progress=False)
+
+
+def test_planted_high_low_detectors_are_found_in_the_right_layer(planted_hl_scan: uv.ModelScan) -> None:
+    conv1, conv2 = planted_hl_scan.layers
     assert conv2.high_low == [0, 1] and conv1.high_low == []
     assert conv2.curve == []
     # the preferred side: unit 0 responds most with the fine texture towards 0 degrees, unit 1 towards 90
@@ -149,3 +153,109 @@ def test_plot_depth_profile(curve_scan: uv.ModelScan) -> None:
     assert list(line.get_xdata()) == [s.depth for s in curve_scan.layers]
     assert list(line.get_ydata()) == [0.0, 0.0, 1.0]
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- controls (Lab 10)
+
+
+def test_a_layer_that_ignores_its_input_passes_nothing() -> None:
+    """Round-off is not tuning: a conv whose output is its bias plus 1e-7 of the input (a silent layer)
+    passed the old, relative strength threshold; the floor relative to the layer's activation stops it."""
+    net = nn.Sequential(nn.Conv2d(3, 16, 5, padding=2))
+    with torch.no_grad():
+        net[0].weight.copy_(1e-7 * torch.randn(16, 3, 5, 5, generator=torch.Generator().manual_seed(0)))
+        net[0].bias.fill_(1.0)
+    scan = uv.scan_model(net, transform=None, size=48, angles=ANGLES, radii=[12.0], progress=False)
+    layer = scan.layers[0]
+    assert layer.curve == [] and layer.high_low == []
+    assert float(layer.metrics["largest"].max()) > 0.9  # the bias: large, but the same for every image
+    assert float(layer.responses["curve"].max()) < 1e-5
+    assert tuple(layer.responses["curve"].shape) == (len(ANGLES), 16)
+
+
+def test_straight_and_texture_controls_are_measured(curve_scan: uv.ModelScan, planted_hl_scan: uv.ModelScan) -> None:
+    curves = curve_scan.layers[2]
+    assert float(curves.metrics["curve_straight"][curves.curve].max()) < 1.0  # curves beat lines and edges
+    lines = curve_scan.layers[0]
+    assert float(torch.nan_to_num(lines.metrics["curve_straight"], nan=0.0).max()) >= 1.0  # lines prefer a line
+    conv2 = planted_hl_scan.layers[1]
+    assert conv2.high_low == [0, 1]  # the planted detectors survive every control
+    assert float(conv2.metrics["hl_edge"][[0, 1]].max()) < 1.0  # texture energy ignores a plain edge
+    assert float(conv2.metrics["hl_texture_shift"][[0, 1]].max()) <= 15.0  # the same side with noise textures
+    assert float(conv2.metrics["hl_texture_ratio"][[0, 1]].min()) >= 0.5
+    assert planted_hl_scan.settings["max_edge"] == 1.0 and planted_hl_scan.settings["max_texture_shift"] == 30.0
+
+
+def test_kernel_smoothness_and_shuffled_copy() -> None:
+    ramp = torch.arange(3.0).repeat(3, 1)[None, None]
+    assert abs(uv.kernel_smoothness(ramp) - 0.76) < 1e-9
+    noise = torch.randn(300, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    assert abs(uv.kernel_smoothness(noise) + 0.125) < 0.03
+    with pytest.raises(ValueError):
+        uv.kernel_smoothness(torch.zeros(3, 3))
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 5, 3))
+    before = [p.detach().clone() for p in net.parameters()]
+    mixed = uv.shuffled_copy(net, seed=1)
+    for p, q, r in zip(net.parameters(), mixed.parameters(), before):
+        assert torch.equal(p, r)  # the original is untouched
+        assert torch.equal(p.flatten().sort().values, q.flatten().sort().values) and not torch.equal(p, q)
+    assert all(torch.equal(a, b) for a, b in zip(uv.shuffled_copy(net, seed=1).parameters(), mixed.parameters()))
+
+
+class _Family(nn.Module):
+    """Two conv layers whose summed weights follow cos(dst angle - src angle) (equivariant) or noise."""
+
+    def __init__(self, src_deg: torch.Tensor, dst_deg: torch.Tensor, equivariant: bool) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, len(src_deg) + 2, 3)
+        self.b = nn.Conv2d(len(src_deg) + 2, len(dst_deg) + 1, 3)
+        with torch.no_grad():
+            w = torch.randn(self.b.weight.shape, generator=torch.Generator().manual_seed(2)) * 0.01
+            if equivariant:
+                w[:len(dst_deg), :len(src_deg)] += torch.cos(torch.deg2rad(dst_deg[:, None] - src_deg[None, :]))[..., None, None] / 9
+            self.b.weight.copy_(w)
+
+
+def _fake_scan(src_deg: torch.Tensor, dst_deg: torch.Tensor) -> uv.ModelScan:
+    """Channel c of each layer is curve-like with preferred angle deg[c]; one or two extra channels are not."""
+    layers = []
+    for i, (name, deg, ch) in enumerate([("a", src_deg, len(src_deg) + 2), ("b", dst_deg, len(dst_deg) + 1)]):
+        pref = torch.full((ch,), float("nan"), dtype=torch.float64)
+        pref[:len(deg)] = deg.double()
+        layers.append(uv.LayerScan(name, i, 2, ch, list(range(len(deg))), [], {"curve_preferred": pref}))
+    return uv.ModelScan("fake", "", layers)
+
+
+def test_circuit_test_finds_a_planted_signature_and_not_noise() -> None:
+    gen = torch.Generator().manual_seed(5)  # channels not in angle order: the test must sort them
+    src = (torch.arange(12) * 30.0)[torch.randperm(12, generator=gen)]
+    dst = (torch.arange(8) * 45.0 + 10.0)[torch.randperm(8, generator=gen)]
+    scan = _fake_scan(src, dst)
+    found = uv.circuit_test(_Family(src, dst, True), scan, "a", "b", n=300)
+    assert found.statistic > 0.9 and found.p_value < 0.01
+    assert found.src_deg.tolist() == sorted(src.tolist())  # ordered by preferred orientation
+    centres, means = found.profile(45.0)
+    assert float(means[centres == 0]) > 0 > float(means[centres == -180])
+    noise = uv.circuit_test(_Family(src, dst, False), scan, "a", "b", n=300)
+    assert noise.p_value > 0.05 and abs(noise.statistic) < 0.3
+    obs, null, p = uv.label_shuffle_test(found.weights, found.src_deg, found.dst_deg, n=50, seed=0)
+    loop = [uv.offset_statistic(found.weights, found.src_deg[torch.randperm(12, generator=g)], found.dst_deg)
+            for g in [torch.Generator().manual_seed(0)] for _ in range(50)]
+    assert torch.allclose(null, torch.tensor(loop, dtype=torch.float64), atol=1e-9)  # the vectorised null is the loop's
+    with pytest.raises(ValueError, match="not directly connected"):
+        uv.summed_weights(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(5, 2, 3)), "0", "1", [0], [0])
+    with pytest.raises(ValueError, match="at least 2"):
+        uv.circuit_test(_Family(src, dst, True), _fake_scan(src[:1], dst), "a", "b")
+
+
+def test_peak_depth_against_a_null() -> None:
+    def fake(counts):
+        return uv.ModelScan("x", "", [uv.LayerScan(f"c{i}", i, len(counts), 10, list(range(c)), list(range(c)))
+                                      for i, c in enumerate(counts)])
+
+    trained, null = fake([5, 4, 1, 0]), fake([5, 0, 0, 0])
+    assert trained.fractions("curve") == [0.5, 0.4, 0.1, 0.0]
+    assert trained.peak_depth("curve") == 0.25 and trained.peak_depth("curve", null=null) == 0.5
+    assert null.peak_depth("curve", null=null) is None
+    with pytest.raises(ValueError, match="same layers"):
+        trained.peak_depth("curve", null=fake([1, 1]))

