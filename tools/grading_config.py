@@ -7,6 +7,8 @@ from traitlets.config import Config
 
 #: stderr output matching this is not held against a test cell: Python warnings and progress bars.
 IGNORED_STDERR = r"Warning:|warnings\.warn|it/s\]|s/it\]"
+#: The IPython extension every grading kernel loads first.
+GUARD_EXTENSION = "shared_utils._guard"
 #: Per-cell time limit while grading, seconds (torch imports and model builds need more than 30 s).
 CELL_TIMEOUT = 300
 
@@ -21,6 +23,9 @@ def apply(c: Config, root: "str | Path | None" = None, *, cell_timeout: int | No
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
     c.Execute.timeout = cell_timeout or CELL_TIMEOUT
     c.Execute.interrupt_on_timeout = True
+    # Every grading and validating kernel loads the course's check guard before any student code runs
+    # (shared_utils/_guard.py: checks that cannot be switched off, library twins off during a check).
+    c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", f"--ext={GUARD_EXTENSION}"]
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = IGNORED_STDERR
     c.OverwriteCells.add_missing_cells = True

@@ -38,7 +38,9 @@ if ("google.colab" in sys.modules or os.environ.get("ZOOM_IN_PIP_SPEC")) and not
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", spec], check=True)
         importlib.invalidate_caches()
 import shared_utils
+import shared_utils.checks
 
+shared_utils.checks.install()  # clear check messages; a check switches off the library's one-call answers
 print("shared_utils", shared_utils.__version__)'''
 
 
@@ -92,10 +94,29 @@ def with_header(nb: dict[str, Any], path: Path, root: Path = ROOT) -> dict[str, 
     return nb
 
 
+CHECK_MARKER = "# Checks for `{exercise}`: run this cell to test your answer (it is locked)."
+
+
+def check_marker(cell: dict[str, Any]) -> str | None:
+    """The first line a check cell must have (``shared_utils._guard`` recognises check cells by it)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+        return None
+    grade_id = str(meta.get("grade_id", ""))
+    return CHECK_MARKER.format(exercise=grade_id[:-len("_test")] if grade_id.endswith("_test") else grade_id)
+
+
 def normalised(nb: dict[str, Any], stem: str) -> dict[str, Any]:
-    """No outputs, no execution counts, only meaningful metadata, stable ids."""
+    """No outputs, no execution counts, only meaningful metadata, stable ids, marked check cells."""
     nb = copy.deepcopy(nb)
     for i, cell in enumerate(nb["cells"]):
+        marker = check_marker(cell)
+        if marker is not None:
+            src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            lines = src.split("\n")
+            if lines and lines[0].startswith("# Checks for `"):
+                lines = lines[1:]
+            cell["source"] = "\n".join([marker] + lines)
         cell["id"] = f"{stem[:40]}-{i:03d}"
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in _KEEP_CELL_METADATA}
         if isinstance(cell.get("source"), list):

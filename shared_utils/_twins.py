@@ -1,0 +1,65 @@
+"""Which library functions answer each graded exercise in one call (its "twins").
+
+While an exercise's check cell runs, ``shared_utils._guard`` switches these off for the student's
+code: calling one raises :class:`~shared_utils.checks.LibraryAnswerBlocked`, which says that the
+exercise asks the student to write it. The check cell itself never uses them (its references are
+independent computations), and every other cell, lecture and later lab uses them freely. The grading
+command's static reading of answer cells (``tools/integrity.py``) reports a twin named in its own
+exercise's answer cell.
+
+Keys are the exercises' ids (the answer cell's nbgrader ``grade_id``; its check cell is
+``<id>_test``). Values are dotted paths: a function or class, a module attribute (``scipy.stats.hypergeom``)
+or a tensor method (``torch.Tensor.rot90``). Edit a lab's section when its exercises change.
+"""
+from __future__ import annotations
+
+TWINS: dict[str, tuple[str, ...]] = {
+    # -- Lab 0: a tour of InceptionV1
+    "concat_channel": ("shared_utils.names.from_branch", "shared_utils.names.branch_range"),
+    "which_branch": ("shared_utils.names.branch_of",),
+    "top_k_images": ("torch.topk", "torch.Tensor.topk"),
+    "kernel_to_image": ("shared_utils.plot.images.kernel_to_rgb", "shared_utils.plot.images.show_kernels"),
+    # -- Lab 1: features as directions
+    "receptive_field": ("shared_utils.dataset_examples.receptive_field", "shared_utils.hed_vgg16.receptive_field"),
+    "diversity_penalty": ("lucent.optvis.objectives.diversity",),
+    # -- Lab 2: curve detectors
+    "rounded_corner_distance": ("shared_utils.stimuli.curve_distance", "shared_utils.stimuli.curve"),
+    "fwhm": ("shared_utils.tuning.tuning_width",),
+    "orientation_order": ("shared_utils.tuning.preferred_orientation",),
+    "echo_ratio": ("shared_utils.tuning.echo",),
+    # -- Lab 3: high-low frequency detectors
+    "two_region": ("shared_utils.stimuli.high_low",),
+    # -- Lab 4: the curve circuit
+    "expand_through_bottleneck": ("shared_utils.weights.expanded_weights",),
+    "peak_angles": ("shared_utils.tuning.preferred_orientation",),
+    "offset_profile": ("shared_utils.equivariance.offset_profile", "shared_utils.equivariance.offset_score"),
+    "echo_at_180": ("shared_utils.tuning.echo", "shared_utils.tuning.response_at"),
+    # -- Lab 5: dogs and cars
+    "mirror_similarity": ("shared_utils.equivariance.reflection_score",),
+    "ablation_drop": ("shared_utils.handbuilt.ablate_units",),
+    # -- Lab 6: branch specialization
+    "p_all_in_branch": ("scipy.stats.hypergeom",),
+    "p_at_least": ("scipy.stats.hypergeom",),
+    # -- Lab 7: SVD of weights
+    "svd_of_abs": ("shared_utils.decompose.svd_abs", "shared_utils.decompose.singular_order"),
+    "auc": ("sklearn.metrics.roc_auc_score", "sklearn.metrics.auc", "sklearn.metrics.roc_curve"),
+    # -- Lab 8: reverse-engineering a curve detector
+    "line_kernel": ("shared_utils.handbuilt.line_kernel",),
+    "arc_points": ("shared_utils.handbuilt.arc_points",),
+    "early_curve_kernel": ("shared_utils.handbuilt.place_along_arc", "shared_utils.handbuilt.rotated_copies",
+                           "shared_utils.handbuilt.CurveNet"),
+    "curve_mixing": ("shared_utils.handbuilt.curve_mixing", "shared_utils.handbuilt.CurveNet"),
+    "topk_accuracy": ("shared_utils.handbuilt.topk_accuracy", "shared_utils.handbuilt.topk_agreement"),
+    # -- Lab 9: equivariance
+    "rotate_quarter": ("shared_utils.equivariance.rotate_kernel", "torch.rot90", "torch.Tensor.rot90",
+                       "numpy.rot90"),
+    "family_score": ("shared_utils.equivariance.equivariance_score", "shared_utils.equivariance.equivariance_matrix"),
+    "input_shift": ("shared_utils.equivariance.channel_permutation",),
+    "mirror_score": ("shared_utils.equivariance.reflection_score", "shared_utils.equivariance.mirror_matrix"),
+    "pooled_invariance": ("shared_utils.equivariance.pool_family", "shared_utils.equivariance.invariance_ratio"),
+    # -- Lab 10: universality
+    "kernel_smoothness": ("shared_utils.universality.kernel_smoothness",),
+    "shuffle_layers": ("shared_utils.universality.shuffled_copy",),
+    "offset_correlation": ("shared_utils.universality.offset_statistic",),
+    "shuffle_p_value": ("shared_utils.universality.label_shuffle_test", "shared_utils.universality.circuit_test"),
+}
