@@ -169,6 +169,8 @@ class _Guard:
             self.shell_methods = {m: getattr(type(self.shell), m, None) for m in _SHELL_METHODS}
             self.shell_overrides = {m: vars(self.shell).get(m, _MISSING) for m in _SHELL_METHODS}
             self.custom_tb = self.shell.CustomTB
+            self.transformers = {a: list(getattr(self.shell, a, None) or [])
+                                 for a in ("ast_transformers", "input_transformers_post", "input_transformers_cleanup")}
 
     def integrity(self) -> list[str]:
         """What changed since the kernel started; each change is undone."""
@@ -226,6 +228,14 @@ class _Guard:
             if getattr(type(shell), m, None) is not original:
                 found.append(f"IPython's {m} was replaced")
                 setattr(type(shell), m, original)
+        for attr in ("ast_transformers", "input_transformers_post", "input_transformers_cleanup"):
+            now = getattr(shell, attr, None)
+            if now is None:
+                continue
+            extra = [t for t in now if not any(t is k for k in self.transformers[attr])]
+            if extra:
+                found.append(f"IPython's {attr} were changed (code added to every cell)")
+            now[:] = [t for t in self.transformers[attr]]
         if self.transformer not in shell.ast_transformers:
             found.append("the course's check transformer was removed")
             shell.ast_transformers.append(self.transformer)
@@ -473,8 +483,8 @@ def install(shell: Any = None) -> None:
         return
     guard = _Guard.__new__(_Guard)
     guard.transformer = _CheckCellTransformer(guard)  # type: ignore[attr-defined]
-    _Guard.__init__(guard, shell)
     shell.ast_transformers.append(guard.transformer)
+    _Guard.__init__(guard, shell)
     shell.events.register("pre_run_cell", guard.pre_run_cell)
     shell.events.register("post_run_cell", guard.post_run_cell)
     try:

@@ -31,18 +31,23 @@ TWINS: dict[str, tuple[str, ...]] = {
     "two_region": ("shared_utils.stimuli.high_low",),
     # -- Lab 4: the curve circuit
     "expand_through_bottleneck": ("shared_utils.weights.expanded_weights",),
-    "peak_angles": ("shared_utils.tuning.preferred_orientation",),
-    "offset_profile": ("shared_utils.equivariance.offset_profile", "shared_utils.equivariance.offset_score"),
+    "peak_angles": ("shared_utils.tuning.preferred_orientation", "shared_utils.verify.preferred_angles"),
+    "offset_profile": ("shared_utils.equivariance.offset_profile",),
     "echo_at_180": ("shared_utils.tuning.echo", "shared_utils.tuning.response_at"),
     # -- Lab 5: dogs and cars
-    "mirror_similarity": ("shared_utils.equivariance.reflection_score",),
-    "ablation_drop": ("shared_utils.handbuilt.ablate_units",),
+    "mirror_similarity": ("shared_utils.equivariance.reflection_score", "shared_utils.equivariance.cosine",
+                          "torch.nn.functional.cosine_similarity", "sklearn.metrics.pairwise.cosine_similarity"),
+    "vertical_centre": ("scipy.ndimage.center_of_mass",),
+    "rank_and_margin": ("scipy.stats.rankdata", "scipy.stats.median_abs_deviation"),
+    "ablation_drop": ("shared_utils.handbuilt.ablate_units", "shared_utils.handbuilt.swap_units"),
     # -- Lab 6: branch specialization
     "p_all_in_branch": ("scipy.stats.hypergeom",),
     "p_at_least": ("scipy.stats.hypergeom",),
+    "simulate_counts": ("scipy.stats.hypergeom", "numpy.random.hypergeometric", "numpy.random.Generator.hypergeometric"),
     # -- Lab 7: SVD of weights
-    "svd_of_abs": ("shared_utils.decompose.svd_abs", "shared_utils.decompose.singular_order"),
-    "auc": ("sklearn.metrics.roc_auc_score", "sklearn.metrics.auc", "sklearn.metrics.roc_curve"),
+    "svd_of_abs": ("shared_utils.decompose.svd_abs",),
+    "auc": ("sklearn.metrics.roc_auc_score", "sklearn.metrics.auc", "sklearn.metrics.roc_curve",
+            "scipy.stats.mannwhitneyu", "shared_utils.verify._auc"),
     # -- Lab 8: reverse-engineering a curve detector
     "line_kernel": ("shared_utils.handbuilt.line_kernel",),
     "arc_points": ("shared_utils.handbuilt.arc_points",),
@@ -52,13 +57,15 @@ TWINS: dict[str, tuple[str, ...]] = {
     "topk_accuracy": ("shared_utils.handbuilt.topk_accuracy", "shared_utils.handbuilt.topk_agreement"),
     # -- Lab 9: equivariance
     "rotate_quarter": ("shared_utils.equivariance.rotate_kernel", "torch.rot90", "torch.Tensor.rot90",
-                       "numpy.rot90"),
+                       "numpy.rot90", "torchvision.transforms.functional.rotate",
+                       "torchvision.transforms.v2.functional.rotate", "scipy.ndimage.rotate"),
     "family_score": ("shared_utils.equivariance.equivariance_score", "shared_utils.equivariance.equivariance_matrix"),
     "input_shift": ("shared_utils.equivariance.channel_permutation",),
     "mirror_score": ("shared_utils.equivariance.reflection_score", "shared_utils.equivariance.mirror_matrix"),
     "pooled_invariance": ("shared_utils.equivariance.pool_family", "shared_utils.equivariance.invariance_ratio"),
     # -- Lab 10: universality
     "kernel_smoothness": ("shared_utils.universality.kernel_smoothness",),
+    "curve_mask": ("shared_utils.universality._classify",),
     "shuffle_layers": ("shared_utils.universality.shuffled_copy",),
     "offset_correlation": ("shared_utils.universality.offset_statistic",),
     "shuffle_p_value": ("shared_utils.universality.label_shuffle_test", "shared_utils.universality.circuit_test"),

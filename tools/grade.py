@@ -236,6 +236,7 @@ class StudentResult:
     seconds: float = 0.0
     feedback: str | None = None  # path relative to --out
     autograded: str | None = None  # path relative to --out
+    integrity: list[str] = field(default_factory=list)  # attempts to score without the work (and the cells zeroed)
 
 
 @dataclass(frozen=True)
@@ -657,6 +658,11 @@ class Grader:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(html, dest)
             result.feedback = dest.relative_to(self.out).as_posix()
+        result.integrity = [str(x) for x in child.get("integrity", []) or []]
+        result.integrity += [f"{c}: {e}: {v.splitlines()[0] if v else ''}" for c, e, v in errors
+                             if e in ("ChecksTampered", "LibraryAnswerBlocked")]
+        if result.integrity:
+            notes.append(f"INTEGRITY ({len(result.integrity)} findings): " + "; ".join(result.integrity)[:600])
         if result.repairs:
             notes.append("repaired: " + result.repairs)
         if result.outside_writes:
@@ -704,11 +710,11 @@ def write_report(results: list[StudentResult], out: Path, meta: dict) -> tuple[P
     csv_path, json_path = out / "report.csv", out / "report.json"
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student", "status", "score", "max_score", *cell_names, "message"])
+        w.writerow(["student", "status", "score", "max_score", *cell_names, "integrity", "message"])
         for r in results:
             fmt = lambda v: "" if v is None else f"{v:g}"  # noqa: E731
             w.writerow([r.student, r.status, fmt(r.score), fmt(r.max_score),
-                        *[fmt(r.cells.get(c)) for c in cell_names], r.message])
+                        *[fmt(r.cells.get(c)) for c in cell_names], " | ".join(r.integrity), r.message])
     json_path.write_text(json.dumps({**meta, "students": [asdict(r) for r in results]}, indent=1))
     return csv_path, json_path
 
@@ -813,6 +819,10 @@ def _child(spec_path: Path) -> int:
         if not graded.get("success"):
             result["error"] = _tail(str(graded.get("error", "")), 4000)
         save()
+        if graded.get("success"):
+            release = nbformat.read(course_dir / "labs" / lab_id / f"{lab_id}.ipynb", as_version=4)
+            result["integrity"] = _apply_integrity(course_dir, lab_id, sid, fixed, release)
+            save()
         if spec["feedback"] and graded.get("success"):
             fb = api.generate_feedback(lab_id, sid)
             timing["feedback"] = round(time.monotonic() - t0, 2)
@@ -825,6 +835,43 @@ def _child(spec_path: Path) -> int:
         result["error"] = _tail(traceback.format_exc(), 4000)
     save()
     return 0
+
+
+def _apply_integrity(course_dir: Path, lab_id: str, sid: str, submitted: Any, release: Any) -> list[str]:
+    """Read the student's cells (tools/integrity.py); zero the checks a finding affects, and say so
+    in the autograded notebook (the feedback shows it) and the gradebook."""
+    import nbformat
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .integrity import scan
+
+    findings = scan(dict(submitted), dict(release))
+    if not findings:
+        return []
+    graded_nb = course_dir / "autograded" / sid / lab_id / f"{lab_id}.ipynb"
+    nb = nbformat.read(graded_nb, as_version=4)
+    notes: dict[str, list[str]] = {}
+    for f in findings:
+        for g in f.zeroed:
+            notes.setdefault(g, []).append(f"{f.cell}: {f.kind}: {f.what}")
+    for cell in nb.cells:
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if gid in notes:
+            msg = ("This check scores 0: an answer cell reaches past the exercise.\n    "
+                   + "\n    ".join(notes[gid]))
+            cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+                "error", ename="IntegrityFinding", evalue=msg, traceback=[f"IntegrityFinding: {msg}"]))
+    nbformat.write(nb, graded_nb)
+    db = f"sqlite:///{course_dir / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        for gid in notes:
+            try:
+                grade = gb.find_grade(gid, lab_id, lab_id, sid)
+            except MissingEntry:
+                continue
+            grade.manual_score = 0.0
+        gb.db.commit()
+    return [f.describe() for f in findings]
 
 
 # ----------------------------------------------------------------------------- command line

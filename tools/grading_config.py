@@ -29,6 +29,13 @@ def apply(c: Config, root: "str | Path | None" = None, *, cell_timeout: int | No
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = IGNORED_STDERR
     c.OverwriteCells.add_missing_cells = True
+    # Feedback shows check messages, never hidden tests or the grading machine's paths (tools/feedback.py).
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from .feedback import HideTests
+
+    c.GenerateFeedback.preprocessors = [GetGrades, HideTests, CSSHTMLHeaderPreprocessor]
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     return c

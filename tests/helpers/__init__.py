@@ -1,0 +1,1 @@
+"""Shared pieces of the test suite: cheating submissions, reference implementations, counters."""
