@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""One entry point for the course. Needs only Python 3.10+ and access to the package registry.
+"""One entry point for the course. Needs only Python 3.11+ and access to the package registry.
 
     python3 run.py lab          set up (first time only) and open the course in JupyterLab
+                                (--instructor: with nbgrader's formgrader and Create Assignment)
     python3 run.py test         set up (first time only) and run the whole test suite
     python3 run.py build-labs   regenerate labs/ from solutions/ (instructors)
     python3 run.py sync         re-render notebook headers and strip outputs (authors)
@@ -41,8 +42,8 @@ def _fingerprint() -> str:
 
 def setup() -> None:
     """Create .venv and install everything, unless it is already up to date."""
-    if sys.version_info < (3, 10):
-        sys.exit(f"Python 3.10 or newer is needed (this is {sys.version.split()[0]}).")
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}; nbgrader 0.9.6 has no release for 3.10).")
     if STAMP.exists() and STAMP.read_text() == _fingerprint() and PY.exists():
         return
     if not PY.exists():
@@ -81,13 +82,31 @@ def _run(cmd: list[str], **kwargs: object) -> int:
     return subprocess.run(cmd, cwd=ROOT, env=_env(), **kwargs).returncode  # type: ignore[arg-type]
 
 
+STUDENT_JUPYTER = ROOT / "tools" / "jupyter_student"
+
+
+def lab_env(instructor: bool = False) -> dict[str, str]:
+    """The environment of ``run.py lab``: a student's JupyterLab hides nbgrader's instructor tools."""
+    env = _env()
+    if not instructor:
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(STUDENT_JUPYTER),
+                                                                   os.environ.get("JUPYTER_CONFIG_PATH")]))
+    return env
+
+
 def lab(args: list[str]) -> int:
     setup()
+    instructor = "--instructor" in args
+    args = [a for a in args if a != "--instructor"]
     cmd = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={ROOT}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root otherwise (containers)
-    _say("starting JupyterLab: open course/ for the lectures and labs/ for the exercises")
-    return _run(cmd + args)
+    if instructor:
+        _say("starting JupyterLab with nbgrader's instructor tools (formgrader, Create Assignment)")
+    else:
+        _say("starting JupyterLab: open course/ for the lectures and labs/ for the exercises "
+             "(instructors: python3 run.py lab --instructor)")
+    return subprocess.run(cmd + args, cwd=ROOT, env=lab_env(instructor)).returncode
 
 
 def test(args: list[str]) -> int:

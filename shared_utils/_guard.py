@@ -43,6 +43,8 @@ from ._twins import TWINS
 MARKER = re.compile(r"\A\s*# Checks for `(\w+)`")
 #: The name the transformed check cell uses to reach the guard (re-bound before every check cell).
 _NAME = "__zoom_in_guard__"
+#: Where a waiting cell keeps its last expression's value, so that IPython still displays it.
+_LAST = "__zoom_in_last__"
 #: Check functions whose failures are collected rather than stopping the cell.
 CHECK_FUNCTIONS = frozenset({"check", "check_equal", "check_close", "check_shape", "check_raises",
                              "check_choice", "check_number", "check_option"})
@@ -67,6 +69,15 @@ def _library_dirs() -> tuple[str, ...]:
         if "site-packages" in p or "dist-packages" in p:
             dirs.add(str(Path(p).resolve()))
     return tuple(sorted(dirs))
+
+
+@dataclass
+class _Plain:
+    binds: set[str]
+    stub_defs: set[str]
+    clean_defs: set[str]
+    answer_stub: bool  # the cell itself is an unanswered answer cell (a top-level `raise NotImplementedError()`)
+    waited: str | None = None  # why it stopped, when it was waiting for an exercise
 
 
 @dataclass
@@ -137,6 +148,9 @@ class _Guard:
         self.grading = bool(os.environ.get("NBGRADER_EXECUTION"))
         self.library = _library_dirs()
         self.running: _Running | None = None
+        self.plain: _Plain | None = None  # the non-check cell now running (a student's own run only)
+        self.stubs: set[str] = set()  # functions whose latest definition is still the stub
+        self.pending: set[str] = set()  # names that cells waiting for an exercise could not bind
         self.restore: list[tuple[Any, str, Any, bool]] = []
         self.modules: dict[str, dict[str, Any]] = {}
         self.attrs: dict[tuple[str, str], Any] = {}
@@ -309,9 +323,12 @@ class _Guard:
     def pre_run_cell(self, info: Any) -> None:
         self.unblock()
         self.snapshot()  # modules imported since the last cell (before any of their attributes were used)
+        self.plain = None
         match = MARKER.match(getattr(info, "raw_cell", "") or "")
         if match is None:
             self.running = None
+            if not self.grading:
+                self.shell.user_ns[_NAME] = _CellApi(self)
             return
         exercise = match.group(1)
         findings = self.integrity()
@@ -323,6 +340,13 @@ class _Guard:
         self.unblock()
         self.running = None
         self.shell.user_ns.pop(_NAME, None)
+        plain, self.plain = self.plain, None
+        if plain is not None:
+            self.stubs = (self.stubs - plain.clean_defs) | plain.stub_defs
+            if plain.waited is not None or plain.answer_stub:
+                self.pending |= plain.binds - plain.stub_defs - plain.clean_defs
+            elif getattr(result, "success", True):
+                self.pending -= plain.binds
 
 
 _MISSING = object()
@@ -383,6 +407,32 @@ class _CellApi:
         return False
 
 
+    def waiting(self) -> bool:
+        """A cell of a student's own run stopped: because it waits for an exercise? Then say so (True)."""
+        err = sys.exc_info()[1]
+        plain = self._guard.plain
+        if plain is None or err is None or self._guard.grading:
+            return False
+        stub = type(err) is NotImplementedError and not err.args and _from_notebook(err, self._guard)
+        if stub or isinstance(err, checks.ExerciseNotDone):
+            name = _raising_function(err)
+            if plain.answer_stub and name == "<module>":
+                plain.waited = "answer"
+                print("\N{HOURGLASS} Not answered yet: write your answer in this cell (replace "
+                      "`raise NotImplementedError()`), then run it.")
+            else:
+                plain.waited = name
+                print(f"\N{HOURGLASS} Waiting for an exercise: this cell uses `{name}`, which is not written yet; "
+                      "run it again once it is.")
+            return True
+        if isinstance(err, NameError) and getattr(err, "name", None) in self._guard.pending:
+            plain.waited = str(err.name)
+            print(f"\N{HOURGLASS} Waiting for an exercise: this cell needs `{err.name}`, which a cell above "
+                  "could not make yet (it waits for an unfinished exercise).")
+            return True
+        return False
+
+
 def _combined(failures: list[str]) -> checks.CheckFailed:
     n = len(failures)
     head = "1 check failed:" if n == 1 else f"{n} checks failed:"
@@ -417,8 +467,11 @@ class _CheckCellTransformer(ast.NodeTransformer):
         self.guard = guard
 
     def visit_Module(self, node: ast.Module) -> ast.Module:
-        if self.guard.running is None or self.guard.running.cell_file is not None \
-                or getattr(node, "_zoom_in_done", False):
+        if getattr(node, "_zoom_in_done", False):
+            return node
+        if self.guard.running is None:
+            return self._plain_cell(node) if not self.guard.grading else node
+        if self.guard.running.cell_file is not None:
             return node
         body = self._wrap_statements(node.body)
         g = lambda attr: ast.Attribute(ast.Name(_NAME, ast.Load()), attr, ast.Load())  # noqa: E731
@@ -429,6 +482,35 @@ class _CheckCellTransformer(ast.NodeTransformer):
                 ast.If(ast.UnaryOp(ast.Not(), ast.Call(g("abort"), [], [])), [ast.Raise()], [])])],
             orelse=[call("leave")], finalbody=[])
         new = ast.Module(body=[call("enter"), guarded], type_ignores=node.type_ignores)
+        new._zoom_in_done = True  # type: ignore[attr-defined]
+        return ast.fix_missing_locations(ast.copy_location(new, node))
+
+    def _plain_cell(self, node: ast.Module) -> ast.Module:
+        """A student's own run: a cell that uses an unfinished exercise says it waits, and Run All goes on."""
+        guard = self.guard
+        top_raise = any(_is_nie_raise(s) for s in node.body)
+        stub_defs = {d.name for d in node.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and any(_is_nie_raise(x) for x in ast.walk(d) if isinstance(x, ast.Raise))}
+        clean_defs = {d.name for d in node.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                 ast.ClassDef))} - stub_defs
+        loads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        guard.plain = _Plain(_top_level_binds(node), stub_defs, clean_defs, top_raise)
+        if not (top_raise or loads & (guard.stubs | guard.pending)):
+            return node
+        future = [s for s in node.body if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+        body = [s for s in node.body if s not in future]
+        tail: list[ast.stmt] = []
+        if body and isinstance(body[-1], ast.Expr):  # keep IPython's display of the last expression
+            last = body.pop()
+            body.append(ast.Assign([ast.Name(_LAST, ast.Store())], last.value))
+            tail = [ast.Expr(ast.Name(_LAST, ast.Load()))]
+        g = ast.Attribute(ast.Name(_NAME, ast.Load()), "waiting", ast.Load())
+        reset = [ast.Assign([ast.Name(_LAST, ast.Store())], ast.Constant(None))] if tail else []
+        wrapped = ast.Try(body=body or [ast.Pass()], handlers=[ast.ExceptHandler(
+            ast.Name("BaseException", ast.Load()), None,
+            [*reset, ast.If(ast.UnaryOp(ast.Not(), ast.Call(g, [], [])), [ast.Raise()], [])])], orelse=[],
+            finalbody=[])
+        new = ast.Module(body=[*future, wrapped, *tail], type_ignores=node.type_ignores)
         new._zoom_in_done = True  # type: ignore[attr-defined]
         return ast.fix_missing_locations(ast.copy_location(new, node))
 
@@ -448,6 +530,25 @@ class _CheckCellTransformer(ast.NodeTransformer):
             else:
                 out.append(s)
         return out
+
+
+def _is_nie_raise(stmt: ast.AST) -> bool:
+    if not isinstance(stmt, ast.Raise) or stmt.exc is None:
+        return False
+    exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def _top_level_binds(node: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for s in node.body:
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(s.name)
+        elif isinstance(s, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in s.names)
+        else:
+            names.update(sub.id for sub in ast.walk(s) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store))
+    return names
 
 
 def _is_check(func: ast.expr) -> bool:

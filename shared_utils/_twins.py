@@ -20,11 +20,14 @@ TWINS: dict[str, tuple[str, ...]] = {
     "top_k_images": ("torch.topk", "torch.Tensor.topk"),
     "kernel_to_image": ("shared_utils.plot.images.kernel_to_rgb", "shared_utils.plot.images.show_kernels"),
     # -- Lab 1: features as directions
-    "receptive_field": ("shared_utils.dataset_examples.receptive_field", "shared_utils.hed_vgg16.receptive_field"),
-    "diversity_penalty": ("lucent.optvis.objectives.diversity",),
+    "unit_objective": ("lucent.optvis.objectives.channel", "lucent.optvis.objectives.neuron"),
+    "receptive_field": ("shared_utils.dataset_examples.receptive_field", "shared_utils.hed_vgg16.receptive_field",
+                        "shared_utils.dataset_examples.ReceptiveField"),  # ReceptiveField(*field).box() is field_box
+    "diversity_penalty": ("lucent.optvis.objectives.diversity", "shared_utils.featvis._diversity"),
+    "concepts": ("scipy.stats.entropy",),
     # -- Lab 2: curve detectors
-    "rounded_corner_distance": ("shared_utils.stimuli.curve_distance", "shared_utils.stimuli.curve"),
-    "fwhm": ("shared_utils.tuning.tuning_width",),
+    "rounded_corner_distance": ("shared_utils.stimuli.curve_distance", "shared_utils.stimuli._curve_field"),
+    "fwhm": ("shared_utils.tuning.tuning_width", "scipy.signal.peak_widths"),
     "orientation_order": ("shared_utils.tuning.preferred_orientation",),
     "echo_ratio": ("shared_utils.tuning.echo",),
     # -- Lab 3: high-low frequency detectors

@@ -591,11 +591,14 @@ def test_released_lab_fails_only_at_the_exercises(lab_page: Any, lab: str) -> No
     assert run.prompts and not run.unexecuted, f"cells that did not run: {run.unexecuted}\n{run.describe()}"
     answers = [i for i, c in enumerate(run.cells) if _role(c) == "answer"]
     assert answers, f"{lab}: no nbgrader answer cells"
-    assert any(e.ename == "NotImplementedError" for e in run.errors), f"the stubs did not raise\n{run.describe()}"
+    not_done = [i for i, c in enumerate(run.cells) if _role(c) == "test" and "Not done yet" in json.dumps(c.get("outputs"))]
+    assert not_done, f"no check cell said its exercise is not done yet\n{run.describe()}"
+    assert not any(e.role == "test" and e.ename in ("NotImplementedError", "ExerciseNotDone") for e in run.errors), \
+        f"an unanswered exercise's check raised instead of saying it is not done\n{run.describe()}"
     for e in run.errors:
         # Provided cells may call an unsolved function (NotImplementedError); a test cell may also
         # reject a placeholder answer (CheckFailed, e.g. None left in a dict). Anything else is a bug.
-        allowed = {"NotImplementedError"} | ({"CheckFailed", "AssertionError"} if e.role == "test" else set())
+        allowed = {"NotImplementedError", "ExerciseNotDone"} | ({"CheckFailed", "AssertionError"} if e.role == "test" else set())
         assert e.ename in allowed, f"unexpected error in cell {e.index} ({e.role})\n{run.describe()}"
     assert run.images >= 1, f"no plot rendered as an image\n{run.describe()}"
     assert run.widget_errors == 0, run.describe()

@@ -1,7 +1,9 @@
 """The nbgrader pipeline, proven through nbgrader's own API and gradebook (fake students autograded).
 
 For every lab: the committed labs/ equal what generation makes now; the solution earns full marks
-in every grade cell; the untouched release earns zero in every grade cell. On lab 0, adversarial
+in every grade cell; the untouched release earns zero in every grade cell; a submission whose every
+answer cell cheats (a one-call library answer, values for the visible checks only, or an attempt
+to switch the checks off: tests/helpers/cheats.py) earns zero too, and each check cell says why. On lab 0, adversarial
 submissions: edited and deleted test cells are restored and scored honestly, a warning printed in
 a test cell costs nothing, and an answer cell that never ends is stopped while grading goes on.
 """
@@ -13,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.cheat_answers import HARDCODED, TWIN_ANSWERS
+from helpers.cheats import TAMPERS, cheat_notebook
 
 from tools.build_labs import differences, generate
 from tools.course import LABS, ROOT
@@ -91,6 +95,9 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     course.generate(lab_id)
     course.submit(lab_id, "solution_bot", ROOT / "solutions" / lab_id)
     course.submit(lab_id, "empty_bot", ROOT / "labs" / lab_id)  # exactly what students receive
+    release = _load(_nb_path(course.root / "labs" / lab_id, lab_id))
+    cheat, used = cheat_notebook(release, TWIN_ANSWERS, HARDCODED)
+    course.submit(lab_id, "cheat_bot", {f"{lab_id}.ipynb": json.dumps(cheat)})
 
     course.autograde(lab_id, "solution_bot")
     solution = course.scores(lab_id, "solution_bot")
@@ -104,6 +111,21 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     empty = course.scores(lab_id, "empty_bot")
     assert empty.scoring_cells() == [], f"{lab_id}: these checks pass on the untouched stub: {empty.scoring_cells()}"
     assert empty.score == 0
+
+    # The honest-grading battery: every answer cell cheats (tests/helpers/cheats.py); nothing scores,
+    # and each check cell says why (the guard inside the kernel; no static reading on this path).
+    course.autograde(lab_id, "cheat_bot")
+    cheated = course.scores(lab_id, "cheat_bot")
+    assert cheated.scoring_cells() == [], f"{lab_id}: cheats score in {cheated.scoring_cells()} ({used})"
+    graded = _load(_nb_path(tmp_path / "autograded" / "cheat_bot" / lab_id, lab_id))
+    expect = {"twin": {"LibraryAnswerBlocked"}, "hardcoded": {"CheckFailed"}, **{k: {"ChecksTampered"} for k in TAMPERS}}
+    for exercise, kind in used.items():
+        try:
+            cell = _cell(graded, f"{exercise}_test")
+        except KeyError:
+            continue
+        names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
+        assert names & expect[kind], f"{lab_id}: {kind} cheat in {exercise}: the check cell shows {names or 'no error'}"
 
 
 def test_zero_check_catches_a_check_that_passes_on_the_stub(tmp_path: Path) -> None:

@@ -213,11 +213,16 @@ MARK = CHECK_MARKER.format(exercise="double")
 
 @pytest.mark.slow
 def test_what_a_student_sees_in_their_own_run() -> None:
-    """Run All goes on past an unfinished exercise; every failing check shows, without internal frames."""
+    """Run All goes on past an unfinished exercise (its check and the cells that use it say they wait);
+    every failing check shows, without internal frames; a cell's last value is still displayed."""
     cells = [INSTALL, STUB,
              MARK + "\nfrom shared_utils.checks import check\ncheck(double(2) == 4, 'double(2) is 4')",
+             "ys = [double(i) for i in range(3)]\nys",
+             "print(len(ys))",
+             "q = None\n# YOUR CODE HERE\nraise NotImplementedError()",
              "print('the lab goes on')",
              "def double(x):\n    return 2 * x + 1",
+             "ys = [double(i) for i in range(3)]\nys",
              MARK + "\nimport torch\nfrom shared_utils.checks import check, check_close\n"
                     "check(double(2) == 4, 'double(2) is 4', hint='twice x, nothing added')\n"
                     "check(double(0) == 0, 'double(0) is 0')\n"
@@ -225,10 +230,14 @@ def test_what_a_student_sees_in_their_own_run() -> None:
                     "check(True, 'a passing check')"]
     out = _run(cells, grading=False)
     assert [k for k, _ in out[2]] == ["stream"] and "Not done yet" in out[2][0][1]
-    assert out[3] == [("stream", "the lab goes on\n")]
-    kinds = [k for k, _ in out[5]]
-    assert kinds == ["stream", "CheckFailed"], out[5]
-    text = out[5][1][1]
+    assert [k for k, _ in out[3]] == ["stream"] and "Waiting for an exercise" in out[3][0][1] and "`double`" in out[3][0][1]
+    assert [k for k, _ in out[4]] == ["stream"] and "needs `ys`" in out[4][0][1]
+    assert [k for k, _ in out[5]] == ["stream"] and "Not answered yet" in out[5][0][1]
+    assert out[6] == [("stream", "the lab goes on\n")]
+    assert [k for k, _ in out[8]] == ["execute_result"], out[8]
+    kinds = [k for k, _ in out[9]]
+    assert kinds == ["stream", "CheckFailed"], out[9]
+    text = out[9][1][1]
     assert "3 checks failed" in text and "hint: twice x, nothing added" in text
     assert "where:" in text and "first at index (0, 0): expected 2, you gave 3" in text
     assert "checks.py" not in text and "_fail(" not in text

@@ -34,7 +34,7 @@ from pathlib import Path
 from .course import ROOT
 
 #: Errors an unanswered lab may raise: its exercises' stubs, and the checks that test them.
-UNANSWERED_ERRORS = ("NotImplementedError", "CheckFailed")
+UNANSWERED_ERRORS = ("NotImplementedError", "ExerciseNotDone", "CheckFailed")
 
 
 def source_tree(dest: Path, root: Path = ROOT) -> Path:
@@ -171,6 +171,7 @@ class Result:
     package_file: str = ""  # where the kernel imported shared_utils from
     pictures: int = 0  # outputs showing an image or an HTML table
     seconds: float = 0.0  # wall time of the run, kernel start included
+    not_done: int = 0  # check cells that said "Not done yet" (an unanswered exercise, in a student's run)
 
     def unexpected(self, allowed: tuple[str, ...] = ()) -> list[dict[str, object]]:
         """Errors not in ``allowed``, nor a ``NameError`` for a name that an allowed failure left undefined."""
@@ -238,6 +239,7 @@ def execute(notebook: Path, env: Env, workdir: Path, *, pip_spec: str | None, ti
         cascade = bool(missing) and all(m in left_undefined for m in missing)
         if any(o.ename in UNANSWERED_ERRORS for o in errors) or cascade:
             left_undefined |= assigned_names(cell.source)
+        result.not_done += any(o.output_type == "stream" and "Not done yet" in o.get("text", "") for o in cell.outputs)
         for out in cell.outputs:
             if out.output_type in ("display_data", "execute_result") and (
                     {"image/png", "text/html"} & set(out.get("data", {}))):
