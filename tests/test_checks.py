@@ -56,3 +56,40 @@ def test_check_rejects_swapped_arguments() -> None:
         check("all units are in the 5x5 branch", False)  # type: ignore[arg-type]
     check(np.bool_(True), "numpy booleans are fine")
     check(torch.tensor(True), "0-d torch booleans are fine")
+
+
+def test_a_wrong_tensor_says_where_it_differs() -> None:
+    got = torch.zeros(3, 3)
+    got[1, 2], got[2, 0] = 0.5, 3.0
+    with pytest.raises(CheckFailed) as err:
+        check_close("the kernel", got, torch.zeros(3, 3), hint="look at row 2")
+    text = str(err.value)
+    assert "2 of 9 entries differ" in text and "first at index (1, 2): expected 0, you gave 0.5" in text
+    assert "largest difference at (2, 0): expected 0, you gave 3" in text
+    assert "tolerance: |difference| <= 1e-06 + 0.0001 x |expected|" in text and "hint: look at row 2" in text
+    with pytest.raises(CheckFailed, match="first at index \\(1,\\)"):
+        check_equal("labels", np.array([1, 2, 3]), [1, 5, 3])
+    with pytest.raises(CheckFailed, match="not a number or array"):
+        check_close("x", None, 1.0)
+
+
+def test_questions_teach_whether_right_or_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    from shared_utils.checks import ExerciseNotDone, check_choice, check_number, check_option
+
+    options = ["the 3x3 branch", "the 5x5 branch", "the pool branch"]
+    check_option("which branch", "b", options)
+    check_choice("which branch", "B", options, "b", why="large receptive fields")
+    assert "b. large receptive fields" in capsys.readouterr().out
+    with pytest.raises(CheckFailed) as err:
+        check_choice("which branch", "a", options, "b", why="large receptive fields")
+    assert "you chose: a" in str(err.value) and "why: large receptive fields" in str(err.value)
+    with pytest.raises(CheckFailed, match="not one of the options"):
+        check_option("which branch", "e", options)
+    with pytest.raises(ExerciseNotDone):
+        check_option("which branch", None, options)
+    check_choice("all that apply", ["c", "a"], options, ["a", "c"], why="both")
+    with pytest.raises(CheckFailed):
+        check_choice("all that apply", ["a"], options, ["a", "c"], why="both")
+    check_number("the p-value's exponent", -23.2, -23.0, tolerance=0.5, why="hypergeometric tail")
+    with pytest.raises(CheckFailed, match="within 0.5"):
+        check_number("the p-value's exponent", -20, -23.0, tolerance=0.5, why="hypergeometric tail")

@@ -25,6 +25,7 @@ import pytest
 
 from tools.colab_repair import GRADING_KEYS, repair
 from tools.course import ROOT
+from tools.feedback import leaks, machine_prefixes
 from tools.grade import STATUSES, bwrap_works, find_submissions, notebook_problem
 from tools.nbgrader_run import CourseRoot
 
@@ -258,14 +259,18 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "subs": subs, "before": before, "work": work, "outside": outside, "elapsed": elapsed, "log": proc.stdout}
 
 
-FULL = {"concat_channel_test": 2.0, "which_branch_test": 2.0, "top_k_images_test": 2.0,
-        "kernel_to_image_test": 2.0, "stand_in_test": 2.0}
+#: Lab 0's graded cells and their points, read from the solution (the source of truth).
+FULL = {_gid(c): float(c["metadata"]["nbgrader"]["points"]) for c in _solution()["cells"]
+        if (c.get("metadata", {}).get("nbgrader") or {}).get("grade")}
+TOTAL = sum(FULL.values())
 
 
-def _expect(graded: dict, student: str, status: str, score: float | None, zero: tuple[str, ...] = ()) -> dict:
+def _expect(graded: dict, student: str, status: str, scored: bool, zero: tuple[str, ...] = ()) -> dict:
+    """The student's status; with ``scored``, full marks except the ``zero`` cells."""
+    score = TOTAL - sum(FULL[z] for z in zero) if scored else None
     r = graded["by"][student]
     assert (r["status"], r["score"]) == (status, score), f"{student}: {r['status']} {r['score']}: {r['message']}"
-    assert r["max_score"] == 10
+    assert r["max_score"] == TOTAL
     if score is not None:
         assert r["cells"] == {k: (0.0 if k in zero else v) for k, v in FULL.items()}, r["cells"]
     row = graded["rows"][student]
@@ -285,27 +290,39 @@ def test_every_student_is_reported(graded: dict) -> None:
 @pytest.mark.slow
 def test_good_submissions_get_their_marks(graded: dict) -> None:
     """Graded in the same run as the hostile ones, next to them (two at a time)."""
-    _expect(graded, "solution_bot", "graded", 10.0)
-    _expect(graded, "empty_bot", "graded", 0.0, zero=tuple(FULL))
+    _expect(graded, "solution_bot", "graded", True)
+    _expect(graded, "empty_bot", "graded", True, zero=tuple(FULL))
     feedback = graded["out"] / graded["by"]["solution_bot"]["feedback"]
     assert feedback.is_file() and "concat_channel_test" in feedback.read_text()
 
 
 @pytest.mark.slow
+def test_feedback_gives_no_hidden_test_away(graded: dict) -> None:
+    """Every feedback page shows the checks' messages but no hidden test source, marker or machine path."""
+    pages = {s: graded["out"] / r["feedback"] for s, r in graded["by"].items() if r.get("feedback")}
+    assert {"solution_bot", "empty_bot", "tamper_bot", "colab_bot"} <= set(pages), sorted(pages)
+    prefixes = machine_prefixes((str(graded["out"].parent), str(ROOT)))
+    for student, page in pages.items():
+        assert leaks(page.read_text(), _solution(), prefixes) == [], student
+    empty = pages["empty_bot"].read_text()
+    assert "not done yet" in empty and "hidden checks ran here" in empty
+
+
+@pytest.mark.slow
 def test_an_endless_loop_costs_only_its_own_test(graded: dict) -> None:
-    r = _expect(graded, "loop_bot", "timeout", 8.0, zero=("which_branch_test",))
+    r = _expect(graded, "loop_bot", "timeout", True, zero=("which_branch_test",))
     assert "which_branch" in r["message"]
 
 
 @pytest.mark.slow
 def test_huge_allocations_hit_the_memory_limit(graded: dict) -> None:
-    r = _expect(graded, "intruder_bot", "out_of_memory", 6.0, zero=("concat_channel_test", "top_k_images_test"))
+    r = _expect(graded, "intruder_bot", "out_of_memory", True, zero=("concat_channel_test", "top_k_images_test"))
     assert "concat_channel" in r["message"] and "top_k_images" in r["message"]
 
 
 @pytest.mark.slow
 def test_edited_and_deleted_cells(graded: dict) -> None:
-    r = _expect(graded, "tamper_bot", "graded", 6.0, zero=("concat_channel_test", "which_branch_test"))
+    r = _expect(graded, "tamper_bot", "graded", True, zero=("concat_channel_test", "which_branch_test"))
     assert "which_branch_test, top_k_images_test" in r["message"], "edited test cells are named"
     assert "which_branch_test: 'points' was 100, reset to 2" in r["repairs"]
     assert "put back from the release: concat_channel, concat_channel_test, kernel_to_image_test" in r["repairs"]
@@ -314,15 +331,15 @@ def test_edited_and_deleted_cells(graded: dict) -> None:
 @pytest.mark.slow
 def test_a_colab_notebook_is_repaired_and_graded_like_the_original(graded: dict) -> None:
     """Same cells, same scores as the original would get: the wrong answer still fails, the rest earns."""
-    r = _expect(graded, "colab_bot", "graded", 8.0, zero=("which_branch_test",))
+    r = _expect(graded, "colab_bot", "graded", True, zero=("which_branch_test",))
     assert "nbformat 4.0 upgraded" in r["repairs"] and "which_branch (matched by position)" in r["repairs"]
 
 
 @pytest.mark.slow
 def test_files_that_are_not_notebooks(graded: dict) -> None:
-    _expect(graded, "garbage_bot", "not_a_notebook", None)
-    _expect(graded, "pdf_bot", "not_a_notebook", None)
-    _expect(graded, "nobody_bot", "missing", None)
+    _expect(graded, "garbage_bot", "not_a_notebook", False)
+    _expect(graded, "pdf_bot", "not_a_notebook", False)
+    _expect(graded, "nobody_bot", "missing", False)
 
 
 @pytest.mark.slow
