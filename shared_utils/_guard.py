@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import importlib
 import math
 import os
 import re
@@ -126,12 +125,15 @@ class _Blocked:
 
 
 def _resolve(dotted: str) -> tuple[Any, str, Any] | None:
-    """``"pkg.mod.Class.attr"`` -> (owner, attr, object), importing the longest module prefix."""
+    """``"pkg.mod.Class.attr"`` -> (owner, attr, object), from modules already imported.
+
+    A twin whose module nobody imported yet cannot have been called by earlier cells; importing it
+    here would only cost time (the static reading of answer cells covers an import inside the answer).
+    """
     parts = dotted.split(".")
     for i in range(len(parts) - 1, 0, -1):
-        try:
-            owner: Any = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
+        owner: Any = sys.modules.get(".".join(parts[:i]))
+        if owner is None:
             continue
         try:
             for name in parts[i:-1]:
