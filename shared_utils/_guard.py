@@ -114,6 +114,17 @@ class _Blocked:
         object.__getattribute__(self, "_z_refuse")()
         return getattr(object.__getattribute__(self, "_z_original"), name)
 
+    def __get__(self, instance: Any, owner: Any = None) -> Any:  # a blocked method, looked up on an object
+        if instance is None:
+            return self
+        blocked = self
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            object.__getattribute__(blocked, "_z_refuse")()
+            return object.__getattribute__(blocked, "_z_original")(instance, *args, **kwargs)
+
+        return method
+
     def __instancecheck__(self, obj: Any) -> bool:  # library code may test isinstance against a blocked class
         return isinstance(obj, object.__getattribute__(self, "_z_original"))
 
@@ -302,13 +313,18 @@ class _Guard:
                 if value is obj:
                     space[key] = _Blocked(obj, dotted, exercise, self)
                     self.restore.append((space, key, obj, True))
-        torch = sys.modules.get("torch")
-        for dotted, obj in originals:
-            if torch is not None and dotted.startswith("torch.Tensor."):
-                attr = dotted.rsplit(".", 1)[1]
-                had = attr in vars(torch.Tensor)
-                setattr(torch.Tensor, attr, _Blocked(obj, dotted, exercise, self))
-                self.restore.append((torch.Tensor, attr, obj if had else _MISSING, False))
+        for dotted, obj in originals:  # methods: set on the class (a Python class, or torch.Tensor over C)
+            owner, attr, _ = _resolve(dotted) or (None, "", None)
+            if not isinstance(owner, type):
+                continue
+            saved = vars(owner).get(attr, _MISSING)  # the class's own entry (a function, staticmethod, ...)
+            if isinstance(saved, (staticmethod, classmethod, property)):
+                continue  # called without an instance: the module-level replacement above is enough
+            try:
+                setattr(owner, attr, _Blocked(obj, dotted, exercise, self))
+            except (TypeError, AttributeError):  # a C type (numpy's Generator): the static reading covers it
+                continue
+            self.restore.append((owner, attr, saved, False))
 
     def unblock(self) -> None:
         for owner, key, obj, is_dict in reversed(self.restore):

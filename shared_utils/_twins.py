@@ -8,8 +8,10 @@ command's static reading of answer cells (``tools/integrity.py``) reports a twin
 exercise's answer cell.
 
 Keys are the exercises' ids (the answer cell's nbgrader ``grade_id``; its check cell is
-``<id>_test``). Values are dotted paths: a function or class, a module attribute (``scipy.stats.hypergeom``)
-or a tensor method (``torch.Tensor.rot90``). Edit a lab's section when its exercises change.
+``<id>_test``). Values are dotted paths: a function or class, a module attribute (``scipy.stats.hypergeom``),
+a method of a Python class (``shared_utils.universality.ModelScan.fractions``) or a tensor method
+(``torch.Tensor.rot90``). Methods of other C types (``numpy.random.Generator.hypergeometric``) cannot be
+switched off inside the kernel; the static reading still reports them. Edit a lab's section when its exercises change.
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ TWINS: dict[str, tuple[str, ...]] = {
     # -- Lab 10: universality
     "kernel_smoothness": ("shared_utils.universality.kernel_smoothness",),
     "curve_mask": ("shared_utils.universality._classify",),
+    "depth_profile": ("shared_utils.universality.ModelScan.fractions",),  # a method: blocked on the class
     "shuffle_layers": ("shared_utils.universality.shuffled_copy",),
     "offset_correlation": ("shared_utils.universality.offset_statistic",),
     "shuffle_p_value": ("shared_utils.universality.label_shuffle_test", "shared_utils.universality.circuit_test"),
