@@ -38,9 +38,9 @@ if ("google.colab" in sys.modules or os.environ.get("ZOOM_IN_PIP_SPEC")) and not
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", spec], check=True)
         importlib.invalidate_caches()
 import shared_utils
-import shared_utils.checks
+from shared_utils.checks import install
 
-shared_utils.checks.install()  # clear check messages; a check switches off the library's one-call answers
+install()  # clear check messages; a check switches off the library's one-call answers
 print("shared_utils", shared_utils.__version__)'''
 
 
