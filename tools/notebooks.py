@@ -44,6 +44,16 @@ install()  # clear check messages; a check switches off the library's one-call a
 print("shared_utils", shared_utils.__version__)'''
 
 
+#: Under every lab's title: how the checks behave (the same in every lab).
+LAB_HOW_TO = ("*How this lab works:* write each exercise where it says `# YOUR CODE HERE`, then run the "
+              "locked check cell below it. A check says what it expected, what you gave and a hint; every "
+              "failing check of a cell is listed. *Run All* runs the whole lab: an exercise you have not "
+              "done yet says \"not done yet\", and cells that need it say they are waiting, instead of "
+              "stopping the run. While a check runs, the library functions that would answer its exercise "
+              "in one call are switched off (use them anywhere else). Questions are graded when you hand "
+              "the lab in, and their feedback explains the answer.")
+
+
 def notebook_paths(root: Path = ROOT) -> list[Path]:
     """Hand-edited notebooks: lectures in course/ and lab sources in solutions/."""
     return sorted((root / "course").glob("*.ipynb")) + sorted((root / "solutions").glob("*/*.ipynb"))
@@ -88,6 +98,7 @@ def with_header(nb: dict[str, Any], path: Path, root: Path = ROOT) -> dict[str, 
     setup = {"cell_type": "code", "execution_count": None, "metadata": {"tags": [SETUP_TAG]}, "outputs": [],
              "source": SETUP_SOURCE}
     if is_lab:
+        badge["source"] += "\n\n" + LAB_HOW_TO
         badge["metadata"]["nbgrader"] = _nbgrader_locked("course_header")
         setup["metadata"]["nbgrader"] = _nbgrader_locked("course_setup")
     nb["cells"] = [badge, setup] + body
