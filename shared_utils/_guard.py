@@ -46,7 +46,7 @@ _NAME = "__zoom_in_guard__"
 _LAST = "__zoom_in_last__"
 #: Check functions whose failures are collected rather than stopping the cell.
 CHECK_FUNCTIONS = frozenset({"check", "check_equal", "check_close", "check_shape", "check_raises",
-                             "check_choice", "check_number", "check_option"})
+                             "check_choice", "check_number", "check_option", "check_statements"})
 #: Attributes of these modules must stay what they were when the kernel started.
 _WATCHED_MODULES = ("shared_utils.checks", "shared_utils._guard", "shared_utils._twins", "math", "importlib")
 _WATCHED_ATTRS = {"torch": ("allclose", "as_tensor", "isclose", "equal", "tensor", "is_tensor", "all", "any"),

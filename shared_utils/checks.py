@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 __all__ = ["CheckFailed", "ExerciseNotDone", "LibraryAnswerBlocked", "ChecksTampered", "check", "check_equal",
-           "check_close", "check_shape", "check_raises", "check_choice", "check_option", "check_number", "passed", "install"]
+           "check_close", "check_shape", "check_raises", "check_choice", "check_option", "check_number", "check_statements", "passed", "install"]
 
 _RED, _DIM, _BOLD, _END = "\x1b[31m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
 
@@ -232,11 +232,33 @@ def check_option(what: str, got: Any, options: Sequence[str]) -> None:
         raise ExerciseNotDone(f"the question {what!r} is not answered yet: set your answer to one of "
                               f"{', '.join(repr(ltr) for ltr in letters)} in the cell above")
     picks = [got] if isinstance(got, str) else list(got) if isinstance(got, (list, tuple, set)) else [got]
+    if isinstance(got, (list, tuple, set)) and not picks:
+        raise ExerciseNotDone(f"the question {what!r} is not answered yet: choose one or more of "
+                              f"{', '.join(repr(ltr) for ltr in letters)} in the cell above")
     bad = [x for x in picks if not (isinstance(x, str) and x.strip().lower() in letters)]
     if bad or not picks:
         raise CheckFailed(f"✗ {what}: not one of the options\n    you gave: {got!r}\n    "
                           f"answer with {' or '.join(repr(ltr) for ltr in letters)}")
     passed(f"{what}: answered {', '.join(x.strip().lower() for x in picks)} (graded when you hand in the lab)")
+
+
+def check_statements(what: str, statements: dict[str, Any]) -> None:
+    """The visible half of a True/False question set: every statement answered with True or False.
+
+    Statements still ``None`` mean "not answered yet" (in a student's own run the lab goes on; graded,
+    the cell scores 0). The grading checks which answers are right.
+    """
+    if not isinstance(statements, dict) or not statements:
+        raise CheckFailed(f"✗ {what}: expected a dict of statement -> True/False\n    you gave: {_fmt(statements)}")
+    left = [k for k, v in statements.items() if v is None or v is Ellipsis]
+    if left:
+        raise ExerciseNotDone(f"{len(left)} of {len(statements)} statements are not answered yet: replace each "
+                              f"None with True or False (first: {left[0]!r})")
+    bad = [k for k, v in statements.items() if not isinstance(v, (bool, np.bool_))]
+    if bad:
+        raise CheckFailed(f"✗ {what}: every answer is True or False\n    you gave: {statements[bad[0]]!r} for "
+                          f"{bad[0]!r}\n    hint: write True or False, without quotes")
+    passed(f"{what}: all {len(statements)} answered (graded when you hand in the lab)")
 
 
 def check_number(what: str, got: Any, expected: float, *, tolerance: float, why: str) -> None:

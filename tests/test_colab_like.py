@@ -89,6 +89,11 @@ def test_released_lab_runs_from_the_installed_wheel(path: Path, colab, tmp_path:
     unexpected = result.unexpected(colab_like.UNANSWERED_ERRORS)
     assert unexpected == [], f"{path.parent.name}: errors other than unanswered exercises: {unexpected}"
     assert result.not_done, "an unanswered lab's checks say that its exercises are not done yet"
+    # Run All runs through an untouched lab: unfinished exercises and the cells that need them say
+    # so instead of raising (shared_utils/_guard.py), so no cell stops the run.
+    assert result.errors == [], f"{path.parent.name}: cells that would stop Run All: {result.errors}"
+    code_cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert result.cells_run == len(code_cells), "every code cell ran"
 
 
 @pytest.mark.slow

@@ -35,7 +35,8 @@ TAMPER_NAMES = frozenset({
 TAMPER_CALLS = frozenset({"exec", "eval", "compile", "setattr", "delattr", "globals", "vars"})
 #: The check helpers: an answer cell must not (re)define these.
 CHECK_HELPERS = frozenset({"check", "check_equal", "check_close", "check_shape", "check_raises",
-                           "check_choice", "check_option", "check_number", "passed", "CheckFailed", "checks"})
+                           "check_choice", "check_option", "check_number", "check_statements", "passed",
+                           "CheckFailed", "checks"})
 
 
 @dataclass(frozen=True)
