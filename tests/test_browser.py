@@ -607,7 +607,7 @@ def test_released_lab_fails_only_at_the_exercises(lab_page: Any, lab: str) -> No
 #: The neuron explorer (shared_utils/explorer.py) on the untrained stand-in. The server inherits
 #: COURSE_FAST=1 from conftest, so ExplorerSettings.from_budget() picks the tiny settings; the second
 #: cell waits for the first unit's panels so that the run ends with a complete view.
-EXPLORER_CELLS: list[str] | None = [
+EXPLORER_CELLS: list[str] = [
     "from shared_utils.model import load_inceptionv1\n"
     "from shared_utils.explorer import explore\n\n"
     "model = load_inceptionv1('untrained')\n"
@@ -627,7 +627,6 @@ def _explorer_header(area: Any, text: str, timeout_s: float = 60) -> None:
 def test_neuron_explorer(lab_page: Any, lab_root: Path) -> None:
     """The explorer renders, a typed id + Enter moves it, a click on an input unit walks the circuit
     (the worker thread's updates reach the page), Back returns; no widget errors on the way."""
-    assert EXPLORER_CELLS is not None
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(src) for src in EXPLORER_CELLS]

@@ -295,7 +295,9 @@ def test_lucent_tensors_follow_the_requested_device() -> None:
     The 'meta' device stands in for "a device other than lucent's default" on a CPU-only machine.
     """
     before = (_lucent.param.spatial.device, _lucent.transform.device)
+    assert torch.device("meta") not in before
     with _lucent.lucent_on(torch.device("meta")):
+        assert (_lucent.param.spatial.device, _lucent.transform.device) == (torch.device("meta"),) * 2
         params, image_f = param.image(16, batch=2)
         x = image_f()
         x = _lucent.transform.standard_transforms[1](x)  # jitter builds a tensor on lucent's device

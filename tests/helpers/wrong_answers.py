@@ -1235,7 +1235,7 @@ def _early(angle: str = "torch.deg2rad(2 * (la[:, None] - tau[None]))", result: 
 WRONG["early_curve_kernel"] = [
     (_early(result="w"), "divide by the total at the end"),  # not normalised
     (_early(angle="torch.deg2rad(la[:, None] - tau[None])"), "lines have period 180"),  # period 360
-    (_early(angle="torch.deg2rad(2 * (la[:, None] - tau[None] + 90.0))"), "the tangent at an arc point"),  # across the arc
+    (_early(angle="torch.deg2rad(2 * (la[:, None] - tau[None] + 90.0))"), "the tangent at the apex is orientation + 90"),  # across the arc
 ]
 
 _MIXING = '''def curve_mixing(out_orientations, early_orientations, kappa: float = 6.0, inhibition_power: float = 2.0,
@@ -1257,7 +1257,7 @@ def _mixing(inh: str = "torch.relu(-torch.cos(delta)) ** inhibition_power",
 
 WRONG["curve_mixing"] = [
     (_mixing(result="exc - beta * inh"), "normalise E and I over the early family, each row on its own"),
-    (_mixing(inh="(-torch.cos(delta)).abs() ** inhibition_power"), "max(0, -cos Δ) is 0 for |Δ| <= 90 degrees"),
+    (_mixing(inh="(-torch.cos(delta)).abs() ** inhibition_power"), "only early curves more than 90 degrees away inhibit"),
     (_mixing(result="exc / exc.sum() - beta * inh / inh.sum()"), "each row on its own"),  # over the whole matrix
 ]
 
