@@ -248,3 +248,32 @@ def test_under_nbgrader_an_unfinished_exercise_is_an_error() -> None:
     out = _run([STUB, MARK + "\nfrom shared_utils.checks import check\ncheck(double(2) == 4, 'double(2) is 4')"],
                grading=True)
     assert [k for k, _ in out[1]] == ["ExerciseNotDone"] and "not done yet" in out[1][0][1]
+
+
+def test_the_twins_table_names_real_exercises_and_functions() -> None:
+    """Every key of shared_utils/_twins.py is one lab's exercise; every twin it names exists."""
+    import importlib
+
+    from shared_utils._twins import TWINS
+
+    owners: dict[str, list[str]] = {}
+    for lab in LABS:
+        nb = json.loads((ROOT / "solutions" / lab.id / f"{lab.id}.ipynb").read_text())
+        for c in nb["cells"]:
+            meta = c.get("metadata", {}).get("nbgrader") or {}
+            if meta.get("solution"):
+                owners.setdefault(meta["grade_id"], []).append(lab.id)
+    for exercise, twins in TWINS.items():
+        assert len(owners.get(exercise, [])) == 1, f"{exercise}: in labs {owners.get(exercise)}"
+        for dotted in twins:
+            parts = dotted.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:i]))
+                except ImportError:
+                    continue
+                for name in parts[i:]:
+                    obj = getattr(obj, name)  # AttributeError: the table names something that does not exist
+                break
+            else:
+                raise AssertionError(f"{exercise}: {dotted} imports nothing")
