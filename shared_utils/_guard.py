@@ -293,14 +293,41 @@ class _Guard:
         return False
 
     def block(self, exercise: str) -> None:
+        """Switch off ``exercise``'s twins: every reference in modules, the notebook's namespace (and the
+        lists, dicts, default arguments and closures it holds), and methods on their classes. A module
+        the answer imports while the check runs is searched as soon as the import returns."""
+        self.blocked_ids: set[int] = set()
+        self._block_found(exercise)
+        if not TWINS.get(exercise):
+            return
+        original_import = builtins.__import__
+        guard = self
+
+        def importing(*args: Any, **kwargs: Any) -> Any:
+            before = len(sys.modules)
+            module = original_import(*args, **kwargs)
+            if len(sys.modules) != before:
+                guard._block_found(exercise)
+            return module
+
+        builtins.__import__ = importing
+        self.restore.append((vars(builtins), "__import__", original_import, True))
+
+    def _block_found(self, exercise: str) -> None:
         originals = []
         for dotted in TWINS.get(exercise, ()):
             hit = _resolve(dotted)
-            if hit is not None:
+            if hit is not None and id(hit[2]) not in self.blocked_ids and not isinstance(hit[2], _Blocked):
                 originals.append((dotted, hit[2]))
         if not originals:
             return
+        self.blocked_ids |= {id(obj) for _, obj in originals}
         by_id = {id(obj): (dotted, obj) for dotted, obj in originals}
+
+        def stand_in(value: Any) -> "_Blocked | None":
+            hit = by_id.get(id(value))
+            return _Blocked(hit[1], hit[0], exercise, self) if hit is not None and value is hit[1] else None
+
         spaces: list[Any] = [self.shell.user_ns]
         spaces += [vars(m) for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
         for space in spaces:
@@ -309,10 +336,12 @@ class _Guard:
             except Exception:  # noqa: BLE001 - an odd module namespace: leave it
                 continue
             for key, value in items:
-                dotted, obj = by_id[id(value)]
-                if value is obj:
-                    space[key] = _Blocked(obj, dotted, exercise, self)
-                    self.restore.append((space, key, obj, True))
+                blocked = stand_in(value)
+                if blocked is not None:
+                    space[key] = blocked
+                    self.restore.append((space, key, value, True))
+        for value in list(self.shell.user_ns.values()):  # references the notebook keeps one level down
+            self._block_inside(value, stand_in)
         for dotted, obj in originals:  # methods: set on the class (a Python class, or torch.Tensor over C)
             owner, attr, _ = _resolve(dotted) or (None, "", None)
             if not isinstance(owner, type):
@@ -325,6 +354,36 @@ class _Guard:
             except (TypeError, AttributeError):  # a C type (numpy's Generator): the static reading covers it
                 continue
             self.restore.append((owner, attr, saved, False))
+
+    def _block_inside(self, value: Any, stand_in: Any) -> None:
+        if isinstance(value, list):
+            for i, x in enumerate(value):
+                if (b := stand_in(x)) is not None:
+                    value[i] = b
+                    self.restore.append((value, i, x, True))
+        elif isinstance(value, dict):
+            for k, x in list(value.items()):
+                if (b := stand_in(x)) is not None:
+                    value[k] = b
+                    self.restore.append((value, k, x, True))
+        elif isinstance(value, types.FunctionType) and not value.__code__.co_filename.startswith(self.library):
+            defaults = value.__defaults__ or ()
+            swapped = tuple(stand_in(x) or x for x in defaults)
+            if any(a is not b for a, b in zip(swapped, defaults)):
+                value.__defaults__ = swapped
+                self.restore.append((value, "__defaults__", defaults, False))
+            if value.__kwdefaults__:
+                self._block_inside(value.__kwdefaults__, stand_in)
+            for cell in value.__closure__ or ():
+                try:
+                    content = cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                if (b := stand_in(content)) is not None:
+                    cell.cell_contents = b
+                    self.restore.append((cell, "cell_contents", content, False))
+                elif isinstance(content, (list, dict)):
+                    self._block_inside(content, stand_in)
 
     def unblock(self) -> None:
         for owner, key, obj, is_dict in reversed(self.restore):

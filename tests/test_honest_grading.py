@@ -56,7 +56,45 @@ def topk_accuracy(logits, targets, k=5):
 HARDCODED = '''def topk_accuracy(logits, targets, k=5):
     return 0.5  # the visible check's value
 '''
-CHEATS = ("twin", "hardcoded", *TAMPERS)
+#: The twin kept where a module-level swap would not reach it: in a list (found with a computed
+#: getattr name), a default argument, a closure, or a module imported only while the check runs.
+HIDDEN_TWINS = {
+    "list": """from shared_utils import handbuilt as hb
+
+_answer = [getattr(hb, "topk_" + "accuracy")]
+
+
+def topk_accuracy(logits, targets, k=5):
+    return _answer[0](logits, targets, k)
+""",
+    "default": """from shared_utils.handbuilt import topk_accuracy as _ref
+
+
+def topk_accuracy(logits, targets, k=5, _f=_ref):
+    return _f(logits, targets, k)
+""",
+    "closure": """def _make():
+    from shared_utils.handbuilt import topk_accuracy as ref
+
+    def topk_accuracy(logits, targets, k=5):
+        return ref(logits, targets, k)
+    return topk_accuracy
+
+
+topk_accuracy = _make()
+""",
+    "late_import": """import sys
+
+sys.modules.pop("shared_utils.handbuilt", None)
+
+
+def topk_accuracy(logits, targets, k=5):
+    import shared_utils.handbuilt as late
+
+    return late.topk_accuracy(logits, targets, k)
+""",
+}
+CHEATS = ("twin", "hardcoded", *TAMPERS, *(f"twin_{k}" for k in HIDDEN_TWINS))
 
 
 def _nb(answer: str) -> dict:
@@ -78,6 +116,8 @@ def _students(release: dict) -> dict[str, dict]:
             nb, _ = cheat_notebook(release, answers={"topk_accuracy": TWIN})
         elif kind == "hardcoded":
             nb, _ = cheat_notebook(release, hardcoded={"topk_accuracy": HARDCODED})
+        elif kind.startswith("twin_"):
+            nb, _ = cheat_notebook(release, answers={"topk_accuracy": HIDDEN_TWINS[kind[len("twin_"):]]})
         else:
             nb, used = cheat_notebook(release, kinds=(kind,))
             assert used == {"topk_accuracy": kind}
@@ -119,6 +159,8 @@ def test_every_cheat_scores_zero_through_nbgrader(tiny: dict) -> None:
     assert scores.pop("solution_bot") == 2.0 and scores.pop("empty_bot") == 0.0
     assert scores == {f"{k}_bot": 0.0 for k in CHEATS}, scores
     assert _errors(course, "twin_bot") == ["LibraryAnswerBlocked"]
+    for kind in HIDDEN_TWINS:  # late_import also empties sys.modules' entry: the guard restores it first
+        assert _errors(course, f"twin_{kind}_bot") in (["LibraryAnswerBlocked"], ["ChecksTampered"]), kind
     assert _errors(course, "hardcoded_bot") == ["CheckFailed"]  # the hidden checks catch it
     for kind in TAMPERS:
         assert _errors(course, f"{kind}_bot") == ["ChecksTampered"], kind
@@ -156,6 +198,7 @@ def test_the_grade_command_reports_each_attempt(tiny: dict) -> None:
         assert r["status"] == "graded" and r["score"] == 0.0, (kind, r)
         if kind != "hardcoded":
             assert r["integrity"], f"{kind}: nothing reported"
+    assert any("getattr" in x for x in by["twin_list_bot"]["integrity"])
     assert any("library answer" in x and "hb.topk_accuracy" in x for x in by["twin_bot"]["integrity"])
     assert any("set_custom_exc" in x for x in by["custom_exc_bot"]["integrity"])
     assert any("sys.modules" in x for x in by["modules_bot"]["integrity"])

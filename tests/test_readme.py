@@ -1,12 +1,27 @@
 """The README's course map is the one generated from tools/course.py, and its commands exist."""
 from __future__ import annotations
 
-from tools.course import ROOT, course_map_markdown
+from tools.course import (EXERCISE_MINUTES, LABS, QUESTION_MINUTES, READING_WORDS_PER_MINUTE, ROOT,
+                          course_map_markdown, lab_size, student_hours)
 
 
 def test_course_map_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     assert course_map_markdown() in readme, "README course map is stale: paste tools.course.course_map_markdown()"
+
+
+def test_course_map_footnote_states_the_student_time_rule() -> None:
+    """The footnote says how the student time is estimated; its numbers are the ones the code uses."""
+    readme = (ROOT / "README.md").read_text()
+    assert f"{READING_WORDS_PER_MINUTE} words a minute" in readme
+    assert f"{EXERCISE_MINUTES[0]}-{EXERCISE_MINUTES[1]} minutes for each exercise" in readme
+    assert f"{QUESTION_MINUTES[0]}-{QUESTION_MINUTES[1]} minutes for each graded question" in readme
+    assert "GPU minutes have not been measured" in readme and "unmeasured" in course_map_markdown()
+    for lab_ in LABS:
+        size = lab_size(lab_)
+        assert size.words > 0 and size.exercises + size.questions > 0, (lab_.id, size)
+        low, high = student_hours(lab_)
+        assert 0.5 <= low < high, (lab_.id, low, high)
 
 
 def test_quickstart_commands_are_what_ci_runs() -> None:

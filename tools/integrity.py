@@ -106,6 +106,9 @@ def _tampering(tree: ast.AST, imported: set[str]) -> list[str]:
             found.append("uses `sys.modules`")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in TAMPER_CALLS:
             found.append(f"calls `{node.func.id}()`")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+                and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+            found.append("calls `getattr()` with a computed name (hides which function it reaches)")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for m in mods:
@@ -135,15 +138,21 @@ def _tampering(tree: ast.AST, imported: set[str]) -> list[str]:
 
 def _twin_uses(tree: ast.AST, twins: tuple[str, ...], aliases: dict[str, str]) -> list[str]:
     found: list[str] = []
-    leaves = {d.rsplit(".", 1)[1]: d for d in twins}
+    leaves: dict[str, str] = {}
+    for d in twins:
+        leaf = d.rsplit(".", 1)[1]
+        leaves[leaf] = f"{leaves[leaf]} or {d}" if leaf in leaves else d
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in leaves:
             found.append(f"calls the library's answer `{leaves[node.attr]}` (as `{ast.unparse(node)}`)")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value in leaves:
+            found.append(f"calls the library's answer `{leaves[node.args[1].value]}` (through getattr)")
         elif isinstance(node, ast.ImportFrom):
             for a in node.names:
                 dotted = f"{node.module}.{a.name}"
-                if dotted in twins or (a.name in leaves and (node.module or "").split(".")[0] ==
-                                       leaves[a.name].split(".")[0]):
+                if dotted in twins or (a.name in leaves and (node.module or "").split(".")[0] in
+                                       {x.split(".")[0] for x in leaves[a.name].split(" or ")}):
                     found.append(f"imports the library's answer `{dotted}`")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in aliases \
                 and aliases[node.id] in twins:
