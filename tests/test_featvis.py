@@ -310,7 +310,8 @@ def test_benchmark_smoke(capsys) -> None:
     from benchmarks.bench_featvis import main
 
     result = main(["--quick"])
-    assert result["check"] < 1e-5
+    # float32 round-off after 2 Adam steps; threaded reductions make it vary between runs (1e-6 to 2e-5 seen)
+    assert result["check"] < 1e-4
     assert result["course_s"] > 0 and result["lucent_s"] > 0
     assert "ratio course/lucent" in capsys.readouterr().out
     assert _lucent.FAST_KERNELS, "the benchmark switches the fast kernels back on"

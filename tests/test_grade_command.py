@@ -303,7 +303,10 @@ def test_feedback_gives_no_hidden_test_away(graded: dict) -> None:
     assert {"solution_bot", "empty_bot", "tamper_bot", "colab_bot"} <= set(pages), sorted(pages)
     prefixes = machine_prefixes((str(graded["out"].parent), str(ROOT)))
     for student, page in pages.items():
-        assert leaks(page.read_text(), _solution(), prefixes) == [], student
+        # intruder_bot's own answer cell spells out paths of this machine: its source is its own
+        assert leaks(page.read_text(), _solution(), [] if student == "intruder_bot" else prefixes) == [], student
+        if student == "intruder_bot":
+            assert leaks(page.read_text(), _solution()) == []
     empty = pages["empty_bot"].read_text()
     assert "not done yet" in empty and "hidden checks ran here" in empty
 

@@ -46,6 +46,13 @@ def _cell(nb: dict, grade_id: str) -> dict:
     raise KeyError(grade_id)
 
 
+def _max_points(lab_id: str) -> float:
+    """The lab's total points, from its solution notebook."""
+    nb = _load(_nb_path(ROOT / "solutions" / lab_id, lab_id))
+    return float(sum((c.get("metadata", {}).get("nbgrader") or {}).get("points", 0) for c in nb["cells"]
+                     if (c.get("metadata", {}).get("nbgrader") or {}).get("grade")))
+
+
 def _errors(nb: dict) -> list[str]:
     return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb["cells"] if c["cell_type"] == "code"
             for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -189,11 +196,11 @@ def test_edited_and_deleted_test_cells_are_restored(tour_course: CourseRoot) -> 
     _cell(nb, "which_branch_test")["source"] = "pass"  # harmless edit of a correct answer's test
     nb["cells"].remove(_cell(nb, "kernel_to_image_test"))  # deleted test cell
     scores = _grade(tour_course, "tamper_bot", nb)
-    assert scores.max_score == 10, "points edited by the student must not count"
+    assert scores.max_score == _max_points(TOUR), "points edited by the student must not count"
     assert scores.cells["concat_channel_test"].score == 0, "the restored test must catch the wrong answer"
     assert scores.cells["which_branch_test"].score == 2
     assert scores.cells["kernel_to_image_test"].score == 2, "a deleted test cell is put back and run"
-    assert scores.score == 8
+    assert scores.score == _max_points(TOUR) - 2, "only the wrong answer's 2 points are lost"
 
 
 @pytest.mark.slow
@@ -206,7 +213,7 @@ def test_a_warning_in_a_test_cell_costs_nothing(tour_course: CourseRoot, tmp_pat
         '    import warnings\n    warnings.warn("this sort could be faster", UserWarning)\n')
     assert "warnings.warn" in cell["source"]
     scores = _grade(tour_course, "warn_bot", nb)
-    assert scores.failed_cells() == [] and scores.score == 10
+    assert scores.failed_cells() == [] and scores.score == _max_points(TOUR)
     # the same submission without the course's IgnorePattern loses that cell: the setting matters
     strict = CourseRoot(tmp_path, ignore_warnings=False)
     strict.add_source(TOUR, ROOT / "solutions" / TOUR)

@@ -107,8 +107,10 @@ def _tampering(tree: ast.AST, imported: set[str]) -> list[str]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in TAMPER_CALLS:
             found.append(f"calls `{node.func.id}()`")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
-                and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
-            found.append("calls `getattr()` with a computed name (hides which function it reaches)")
+                and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in imported:
+            found.append(f"calls `getattr({node.args[0].id}, ...)` with a computed name (hides which library "
+                         "function it reaches)")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for m in mods:
