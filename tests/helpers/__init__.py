@@ -1,1 +1,1 @@
-"""Shared pieces of the test suite: cheating submissions, reference implementations, counters."""
+"""Shared pieces of the test suite: cheating submissions for the honest-grading battery."""
