@@ -12,7 +12,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tqdm.auto import tqdm
+from ._progress import bar
+
 
 __all__ = ["cache_dir", "download", "reachable", "sha256_of", "git_blob_sha1_of", "DownloadError"]
 
@@ -101,11 +102,10 @@ def download(
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=desc or dest.name,
-                          disable=not progress, leave=False) as bar:
+                with bar(total=total, unit="B", desc=desc or dest.name, progress=progress) as shown:
                     for block in iter(lambda: resp.read(1 << 16), b""):
                         out.write(block)
-                        bar.update(len(block))
+                        shown.update(len(block))
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             raise DownloadError(f"Could not download {url}: {exc}") from exc
         if sha256 is not None and (got := sha256_of(tmp)) != sha256:

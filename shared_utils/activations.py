@@ -19,11 +19,11 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import _lucent
+from ._progress import bar
 from .device import budget
-from .model import _check_batch, preprocess, weights_digest, weights_info
+from .model import _check_batch, _check_range01, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, resolve_layer
 
 __all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits", "image_source"]
@@ -166,22 +166,34 @@ def _capture(model: nn.Module, x: torch.Tensor, names: Sequence[str], pre_relu: 
 
 
 def capture_units(model: nn.Module, images01: torch.Tensor, units: Iterable, *, pre_relu: bool = False,
-                  reduce: str = "center") -> torch.Tensor:
-    """Responses (N, len(units)) of several units: the centre position (``reduce='center'``) or spatial max."""
+                  reduce: str = "center", batch_size: "int | None" = None, progress: bool = True) -> torch.Tensor:
+    """Responses (N, len(units)) of several units: the centre position (``reduce='center'``) or spatial max.
+
+    Runs ``batch_size`` images per early-stopping pass (default: the device's
+    :func:`~shared_utils.device.budget`), with a progress bar over the batches (``progress``; see
+    :mod:`shared_utils._progress`).
+    """
     from .names import parse_unit
 
+    if reduce not in ("center", "max"):
+        raise ValueError("reduce must be 'center' or 'max'")
     parsed = [parse_unit(u) for u in units]
-    acts = capture(model, images01, sorted({u.layer for u in parsed}), pre_relu=pre_relu)
-    cols = []
-    for u in parsed:
-        a = acts[u.layer][:, u.channel]
-        if reduce == "center":
-            cols.append(a[:, a.shape[1] // 2, a.shape[2] // 2])
-        elif reduce == "max":
-            cols.append(a.flatten(1).amax(1))
-        else:
-            raise ValueError("reduce must be 'center' or 'max'")
-    return torch.stack(cols, dim=1)
+    layers = sorted({u.layer for u in parsed})
+    _check_batch(images01)
+    _check_range01(images01)  # the whole batch, before any pass (the message gives the range of all of it)
+    n = images01.shape[0]
+    batch_size = budget(next(model.parameters()).device).batch_size if batch_size is None else batch_size
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    parts = []
+    for start in bar(range(0, max(n, 1), batch_size), desc=f"responses of {len(parsed)} unit(s)", progress=progress):
+        acts = capture(model, images01[start:start + batch_size], layers, pre_relu=pre_relu)
+        cols = []
+        for u in parsed:
+            a = acts[u.layer][:, u.channel]
+            cols.append(a[:, a.shape[1] // 2, a.shape[2] // 2] if reduce == "center" else a.flatten(1).amax(1))
+        parts.append(torch.stack(cols, dim=1))
+    return torch.cat(parts)
 
 
 def forward_logits(model: nn.Module, images01: torch.Tensor) -> torch.Tensor:
@@ -288,7 +300,7 @@ def channel_stats(
     parts: dict[str, dict[str, list[torch.Tensor]]] = {k: {"max": [], "argmax": [], "mean": []} for k in names}
     grids: dict[str, tuple[int, int]] = {}
     starts = range(0, n, batch_size)
-    for start in tqdm(starts, desc=f"activations ({', '.join(names)})", disable=not progress, leave=False):
+    for start in bar(starts, desc=f"activations ({', '.join(names)})", progress=progress):
         idx = list(range(start, min(start + batch_size, n)))
         with torch.no_grad():
             acts = _capture(model, preprocess(get(idx).to(device)), names, pre_relu, grad=False)

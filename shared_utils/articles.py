@@ -51,9 +51,9 @@ from pathlib import Path
 from typing import Iterable
 
 from PIL import Image
-from tqdm.auto import tqdm
 
 from . import _download
+from ._progress import bar
 from .data import DataUnavailableError, IncompleteInstallError, _manifest_files, _reinstall_advice
 from .names import POOLS, Unit, parse_unit, parse_units
 
@@ -443,9 +443,9 @@ def fetch_article_units(units: "str | Iterable[str | Unit]", root: "str | Path |
         return _download_one(rel, progress=False, timeout=timeout)
 
     with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool, \
-            tqdm(total=len(names), desc="article pictures", disable=not progress) as bar:
+            bar(total=len(names), desc="article pictures", progress=progress) as shown:
         for rel, path in zip(names, pool.map(one, names)):
-            bar.update(1)
+            shown.update(1)
             for u in missing[rel]:
                 out[u] = path
     return out

@@ -27,9 +27,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from PIL import Image
-from tqdm.auto import tqdm
 
 from ._download import DownloadError, cache_dir, download, sha256_of
+from ._progress import bar
 
 __all__ = [
     "IMAGENET_SAMPLE_COMMIT",
@@ -207,8 +207,8 @@ def _fetch_imagenet(folder: Path, manifest: dict[str, str], progress: bool) -> N
 
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            for _ in tqdm(pool.map(one, missing), total=len(missing), desc="ImageNet sample photos",
-                          disable=not progress):
+            for _ in bar(pool.map(one, missing), total=len(missing), desc="ImageNet sample photos",
+                         progress=progress):
                 pass
     except DownloadError as exc:
         raise DataUnavailableError(

@@ -55,6 +55,8 @@ from typing import Literal, Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from ._progress import bar
+
 __all__ = [
     "Angles",
     "circular_distance",
@@ -444,7 +446,7 @@ def equivariance_score(W: torch.Tensor, angles: Angles, in_angles: Angles | None
 
 
 def null_scores(W: torch.Tensor, angles: Angles, in_angles: Angles | None = None, *, n: int = 100, seed: int = 0,
-                in_period: float = 360.0, mode: str = "bilinear") -> torch.Tensor:
+                in_period: float = 360.0, mode: str = "bilinear", progress: bool = True) -> torch.Tensor:
     """Scores of the same weights with the angles shuffled among the units (``n`` shuffles, seeded).
 
     The output family's angles are permuted, and independently the input family's: what
@@ -452,12 +454,13 @@ def null_scores(W: torch.Tensor, angles: Angles, in_angles: Angles | None = None
     A real equivariant family should beat (almost) all of them. For an evenly spaced family a
     cyclic relabelling keeps every angle difference, so it scores like the truth: with ``n`` units
     about ``1 / n!`` of the shuffles per family are such relabellings (negligible from n = 6 on;
-    with 4 units expect a few shuffles to reach the true score).
+    with 4 units expect a few shuffles to reach the true score). ``progress`` shows a bar over the
+    shuffles (:mod:`shared_utils._progress`).
     """
     _, th, phi = _family(W, angles, in_angles)
     gen = torch.Generator().manual_seed(seed)
     out = []
-    for _ in range(n):
+    for _ in bar(range(n), desc="shuffled scores", progress=progress):
         a = th[torch.randperm(len(th), generator=gen)]
         b = phi[torch.randperm(len(phi), generator=gen)] if phi is not None else None
         out.append(equivariance_score(W, a, b, in_period=in_period, mode=mode))

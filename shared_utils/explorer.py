@@ -8,6 +8,10 @@
 What a student does with it: pick a layer and a unit (or type any id: ``4c:447``, ``mixed4c 447``,
 ``mixed4c_5x5:63``, or just ``447`` for a unit of the layer on screen) and see, for that unit,
 
+* a **header**: its layer, branch, Early Vision taxonomy group (complete up to mixed3b, partial notes
+  for 4a-4d) and, for the later units the articles describe (dog heads, the car unit and its parts,
+  4e:55 ...), what they call it and where (:mod:`shared_utils.unit_labels`). Retyping the unit on
+  screen shows it again and says so;
 * its **feature visualisation** (a quick preview first; "Render full quality" for the real thing),
   beside **the article's picture of the unit** (the real InceptionV1, for the layers the Early Vision
   article shows every unit of: conv2d0 ... mixed4a; :mod:`shared_utils.articles`), so a student on
@@ -73,6 +77,7 @@ from .plot.style import model_note
 from .plot.weights import plot_kernel
 from .stimuli import curve_sweep
 from .tuning import TuningCurve, article_curves, tuning_curve
+from .unit_labels import article_label
 from .weights import Connection, next_layer, previous_layer, top_inputs, top_outputs
 
 __all__ = [
@@ -237,6 +242,8 @@ class ExplorerState:
         self.unit: Unit = read_unit(unit)
         self.history: list[Unit] = []
         self.error: str = ""
+        #: True after a :meth:`go` to the unit already on screen (the widget then shows it again and says so).
+        self.repeated: bool = False
         self.max_history = max_history
 
     @property
@@ -244,7 +251,9 @@ class ExplorerState:
         return bool(self.history)
 
     def go(self, spec: "str | Unit | tuple[str, int]") -> bool:
-        """Move to a unit; True if the unit changed. Bad input sets :attr:`error` and keeps the unit."""
+        """Move to a unit; True if the unit changed. Bad input sets :attr:`error` and keeps the unit;
+        the unit already on screen sets :attr:`repeated` (no new history entry)."""
+        self.repeated = False
         try:
             unit = read_unit(spec, self.unit.layer)
         except UnitIdError as exc:
@@ -252,6 +261,7 @@ class ExplorerState:
             return False
         self.error = ""
         if unit == self.unit:
+            self.repeated = True
             return False
         self.history.append(self.unit)
         del self.history[:-self.max_history]
@@ -261,6 +271,7 @@ class ExplorerState:
     def back(self) -> bool:
         """Return to the previous unit; False (and nothing changes) if there is none."""
         self.error = ""
+        self.repeated = False
         if not self.history:
             return False
         self.unit = self.history.pop()
@@ -532,7 +543,8 @@ class ExplorerData:
             def stimuli(a: torch.Tensor) -> torch.Tensor:
                 return curve_sweep(a, radii, size=canvas, device=device)
 
-            tc = tuning_curve(self.model, unit, stimuli, angles, source=source, batch_size=max(4, 32 // len(radii)))
+            tc = tuning_curve(self.model, unit, stimuli, angles, source=source, batch_size=max(4, 32 // len(radii)),
+                              progress=False)  # the panel shows its own progress
             self._save(path, {"angles": tc.angles_deg, "response": tc.response, "source": tc.source})
         with self._lock:
             self._memo[key] = tc
@@ -899,10 +911,11 @@ class NeuronExplorer(widgets.VBox):
         return list(self.state.history)
 
     def go(self, spec: "str | Unit | tuple[str, int]") -> bool:
-        """Show another unit (any id form). Bad input shows a message in the widget and returns False."""
+        """Show another unit (any id form). Bad input shows a message in the widget and returns False.
+        The unit already on screen is shown again (a panel that failed is retried), with a note saying so."""
         moved = self.state.go(spec)
         self._show_message()
-        if moved:
+        if moved or self.state.repeated:
             self._show_unit()
         return moved
 
@@ -956,7 +969,13 @@ class NeuronExplorer(widgets.VBox):
 
     def _show_message(self) -> None:
         err = self.state.error
-        self.message.value = (f"<div style='color:#b00020'>⚠ {html.escape(err)}</div>" if err else "")
+        if err:
+            self.message.value = f"<div style='color:#b00020'>⚠ {html.escape(err)}</div>"
+        elif self.state.repeated:
+            self.message.value = (f"<div style='color:#555'>{self.state.unit.short} is already shown "
+                                  "(shown again below).</div>")
+        else:
+            self.message.value = ""
 
     # ------------------------------------------------------------------ showing a unit
     def _header_html(self, u: Unit) -> str:
@@ -965,7 +984,14 @@ class NeuronExplorer(widgets.VBox):
             b = branch_of(u)
             parts.append(f"{b.branch.split('_', 1)[1]} branch ({b.branch}:{b.local})")
         label = self.data.taxonomy_label(u)
-        parts.append(f"taxonomy: <i>{html.escape(label)}</i>" if label else "taxonomy: no label in the notes")
+        named = article_label(u)  # the later layers' units the articles describe (dog heads, cars, 4e:55 ...)
+        if label:
+            parts.append(f"taxonomy: <i>{html.escape(label)}</i>")
+        if named is not None:
+            parts.append(f"articles: <i>{html.escape(named.label)}</i> "
+                         f"<span style='color:#777'>({html.escape(named.source)})</span>")
+        if not label and named is None:
+            parts.append("taxonomy: no label in the notes or the articles")
         note = self.data.note.strip()
         warn = f" <span style='color:#b00020;font-weight:bold'>{html.escape(note)}</span>" if note else ""
         return (f"<div><span style='font-size:1.5em;font-weight:bold'>{u.short}</span> &nbsp; "

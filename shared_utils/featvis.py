@@ -59,9 +59,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import _lucent
+from ._progress import bar
 from .device import budget
 from .model import WeightsInfo, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, POOLS, Unit, branch_of, layer_channels, parse_units, resolve_layer
@@ -328,7 +328,7 @@ def _render(
             optimizer = torch.optim.Adam(params, lr=lr)
             pipeline = list(_lucent.transform.standard_transforms) if transforms else []
             resize = input_size is not None and size < input_size
-            for step in tqdm(range(steps), desc=f"rendering {n} image(s)", disable=not progress, leave=False):
+            for step in bar(range(steps), desc=f"rendering {n} image(s)", progress=progress):
                 optimizer.zero_grad(set_to_none=True)
                 x = image_f()
                 for t in pipeline:

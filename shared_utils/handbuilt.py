@@ -50,8 +50,8 @@ from typing import Callable, Iterable, Sequence, Union
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from ._progress import bar
 from .device import budget
 from .names import LAYERS, Unit, branch_of, parse_unit
 
@@ -473,7 +473,7 @@ def predict(model: nn.Module, images: object, *, image_size: int = 224, batch_si
     device = next(model.parameters()).device
     batch_size = budget(device).batch_size if batch_size is None else batch_size
     parts = []
-    for start in tqdm(range(0, n, batch_size), desc="predictions", disable=not progress, leave=False):
+    for start in bar(range(0, n, batch_size), desc="predictions", progress=progress):
         idx = list(range(start, min(start + batch_size, n)))
         parts.append(forward_logits(model, get(idx).to(device)).cpu())
     if not parts:

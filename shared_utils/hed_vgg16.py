@@ -53,6 +53,7 @@ import torch
 from torch import nn
 
 from ._download import cache_dir, sha256_of
+from ._progress import bar
 from .model import WeightsInfo, _check_batch, _check_range01
 
 __all__ = [
@@ -333,18 +334,19 @@ def receptive_field(model: nn.Sequential, layer: str) -> tuple[int, int]:
 
 
 def top_patches(hed: HedVGG16, images01: torch.Tensor, layer: str, channels: "list[int]", *, k: int = 4,
-                batch_size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+                batch_size: int = 8, progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` image patches that excite each channel most (one per image): ``(patches, values)``.
 
     ``patches`` is (C, k, 3, R, R) with R the layer's receptive field (grey outside the image),
     ``values`` (C, k) the activations after the ReLU. ``images01`` are [0, 1] RGB photos (N, 3, S, S).
+    ``progress`` shows a bar over the batches of photos (:mod:`shared_utils._progress`).
     """
     size, stride = receptive_field(hed.model, layer)
     module = dict(hed.model.named_children())[layer]
     device = next(hed.model.parameters()).device
     chans = torch.as_tensor(list(channels), dtype=torch.long)
     best_v, best_pos = [], []
-    for i in range(0, len(images01), batch_size):
+    for i in bar(range(0, len(images01), batch_size), desc=f"top patches ({layer})", progress=progress):
         got: list[torch.Tensor] = []
         handle = module.register_forward_hook(lambda _m, _a, out: got.append(torch.relu(out[:, chans.to(out.device)])))
         try:

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import torch
 from torch import nn
 
+from ._progress import bar
 from .device import budget
 from .names import Unit, format_unit, parse_unit, resolve_layer
 
@@ -524,15 +525,28 @@ def sweep_responses(
     pre_relu: bool = False,
     positions: "int | None" = 0,
     batch_size: int = 16,
+    progress: bool = True,
 ) -> torch.Tensor:
     """Responses (*lead, A, U) to every stimulus of a sweep; :func:`tuning_curve` maxes over ``lead``.
 
     ``stimuli_fn(angles)`` gets a 1-D tensor of angles (a batch of ``batch_size`` at a time) and
     returns images ``(*lead, a, 3, S, S)`` in [0, 1]; leading axes are e.g. radii (use this for the
-    article's orientation x radius heat maps).
+    article's orientation x radius heat maps). ``progress`` shows a bar over the batches of angles
+    (:mod:`shared_utils._progress`).
     """
     unit_list = list(units) if isinstance(units, (list, tuple)) else [units]
     angles = torch.as_tensor(angles_deg, dtype=torch.float64).reshape(-1)
+    starts = range(0, len(angles), batch_size)
+    with bar(total=len(starts), desc=f"stimulus sweep ({len(angles)} angles, {len(unit_list)} unit(s))",
+             progress=progress) as shown:
+        return _sweep(model, unit_list, stimuli_fn, angles, pre_relu=pre_relu, positions=positions,
+                      batch_size=batch_size, done=shown.update)
+
+
+def _sweep(model: "nn.Module | Callable[[torch.Tensor], torch.Tensor]", unit_list: list, stimuli_fn:
+           "Callable[[torch.Tensor], torch.Tensor] | None", angles: torch.Tensor, *, pre_relu: bool,
+           positions: "int | None", batch_size: int, done: "Callable[[int], object] | None" = None) -> torch.Tensor:
+    """:func:`sweep_responses` of a 1-D float64 ``angles``; ``done(1)`` after each batch (a progress bar's update)."""
     device = _device_of(model)
     parts = []
     lead: tuple[int, ...] | None = None
@@ -547,6 +561,8 @@ def sweep_responses(
         flat = imgs.reshape(-1, *imgs.shape[-3:]).to(device)
         resp = _unit_responses(model, flat, unit_list, pre_relu=pre_relu, positions=positions)
         parts.append(resp.reshape(*lead, len(chunk), len(unit_list)).cpu())
+        if done is not None:
+            done(1)
     return torch.cat(parts, dim=-2)
 
 
@@ -560,6 +576,7 @@ def tuning_curve(
     positions: "int | None" = 0,
     batch_size: int = 16,
     source: str | None = None,
+    progress: bool = True,
 ) -> "TuningCurve | list[TuningCurve]":
     """Radial tuning curve(s): each unit's response over an orientation sweep.
 
@@ -575,11 +592,12 @@ def tuning_curve(
         positions: max over the central positions of the activation map (the centre is 1 position
             for odd grids, 2x2 for even ones) widened by this many on each side; ``None`` = whole map.
         pre_relu: responses before the ReLU (InceptionV1 only).
+        progress: show a progress bar over the batches of angles (:mod:`shared_utils._progress`).
     """
     single = not isinstance(units, (list, tuple))
     unit_list = [units] if single else list(units)  # type: ignore[list-item]
     grid = sweep_responses(model, unit_list, stimuli_fn, angles_deg, pre_relu=pre_relu,
-                           positions=positions, batch_size=batch_size)
+                           positions=positions, batch_size=batch_size, progress=progress)
     resp = grid.reshape(-1, *grid.shape[-2:]).amax(0)  # (A, U)
     note = _note(model)
     name = getattr(stimuli_fn, "__name__", "<lambda>")
@@ -644,12 +662,14 @@ def activation_distribution(
     spatial: str = "all",
     image_size: int = 224,
     batch_size: "int | None" = None,
+    progress: bool = True,
 ) -> "ActivationDistribution | list[ActivationDistribution]":
     """Activations of unit(s) over images: every spatial position (``"all"``), per-image ``"max"`` or ``"center"``.
 
     ``images`` is an :class:`~shared_utils.data.ImageSample` or a tensor (N, 3, S, S) in [0, 1].
     Uses :func:`~shared_utils.activations.capture` (one early-stopping pass per batch of
-    ``batch_size`` images; default: the device's budget).
+    ``batch_size`` images; default: the device's budget), with a progress bar over the batches
+    (``progress``; see :mod:`shared_utils._progress`).
     """
     from .activations import capture, image_source
 
@@ -663,7 +683,8 @@ def activation_distribution(
     device = _device_of(model)
     batch_size = budget(device).batch_size if batch_size is None else batch_size
     collected: list[list[torch.Tensor]] = [[] for _ in parsed]
-    for start in range(0, n, batch_size):
+    for start in bar(range(0, n, batch_size), desc=f"activations ({', '.join(u.short for u in parsed)})",
+                     progress=progress):
         idx = list(range(start, min(start + batch_size, n)))
         acts = capture(model, get(idx).to(device), layers, pre_relu=pre_relu)
         for k, u in enumerate(parsed):

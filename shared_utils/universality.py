@@ -54,6 +54,7 @@ depth in four models (science.md §10), so compare depths loosely.
 """
 from __future__ import annotations
 
+import math
 import socket
 import warnings
 from dataclasses import dataclass, field
@@ -63,10 +64,10 @@ from urllib.parse import urlparse
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import stimuli, tuning
 from ._download import reachable
+from ._progress import bar
 
 __all__ = [
     "TORCHVISION_MODELS",
@@ -432,6 +433,7 @@ def scan_model(
             one angle step) and its peak must stay at half or more (``None``: no texture control).
         transform: ``"imagenet"`` (torchvision's mean/std normalisation), ``None`` (pixels in
             [0, 1], e.g. for a hand-built network) or any function of the images.
+        progress: one progress bar over every batch of stimuli of the scan (:mod:`shared_utils._progress`).
     """
     tf = _transform(transform)
     if not 0 < max_depth <= 1:
@@ -451,32 +453,30 @@ def scan_model(
     probe = _Probe(model, [ordered[i][0] for i in chosen], tf)
     units = list(range(sum(ordered[i][1] for i in chosen)))
 
-    bar = tqdm(total=4, desc=f"scanning {name or type(model).__name__}", disable=not progress, leave=False)
-    blank = probe(torch.ones(1, 3, size, size))[0]  # white: the curves' background
-    bar.update(1)
-    curve_grid = tuning.sweep_responses(probe, units, lambda a: stimuli.curve_sweep(a, list(radii), size=size), ang,
-                                        positions=0, batch_size=batch_size)
-    bar.update(1)
-    hl = tuning.sweep_responses(
-        probe, units, lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period), ang,
-        positions=0, batch_size=batch_size)
-    bar.update(1)
-    curve_resp = (curve_grid.reshape(-1, *curve_grid.shape[-2:]).amax(0) - blank).clamp(min=0).double()  # (A, C)
-    hl_resp = hl.double()
-    texture_only = tuning.sweep_responses(  # (2, A', C): fine texture everywhere, coarse texture everywhere
-        probe, units, lambda a: _texture_controls(a, size, high_period, low_period), torch.arange(0.0, 360.0, 45.0),
-        positions=0, batch_size=batch_size).double().flatten(0, 1).amax(0)
-    straight = tuning.sweep_responses(  # (2, A, C): lines and edges, black on white like the curves
-        probe, units, lambda a: torch.stack([stimuli.line(a, size=size), stimuli.edge(a, size=size)]), ang,
-        positions=0, batch_size=batch_size).double()
-    grey_edge = tuning.sweep_responses(  # (A, C): an edge with the two-region images' RMS contrast
-        probe, units, lambda a: stimuli.edge(a, size=size, foreground=0.25, background=0.75), ang,
-        positions=0, batch_size=batch_size).double().amax(0)
-    noise_hl = tuning.sweep_responses(  # (A, C): the same two-region images made of noise instead of plaids
-        probe, units, lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period,
-                                                 kind="noise"), ang, positions=0, batch_size=batch_size).double()
-    bar.update(1)
-    bar.close()
+    n_batches = math.ceil(len(ang) / batch_size)  # every sweep below, in batches of angles
+    texture_angles = torch.arange(0.0, 360.0, 45.0, dtype=torch.float64)
+    with bar(total=1 + 5 * n_batches + math.ceil(len(texture_angles) / batch_size),
+             desc=f"scanning {name or type(model).__name__}", progress=progress) as shown:
+
+        def sweep(stimuli_fn: Callable[[torch.Tensor], torch.Tensor], angles: torch.Tensor) -> torch.Tensor:
+            return tuning._sweep(probe, units, stimuli_fn, angles, pre_relu=False, positions=0,
+                                 batch_size=batch_size, done=shown.update)
+
+        blank = probe(torch.ones(1, 3, size, size))[0]  # white: the curves' background
+        shown.update(1)
+        curve_grid = sweep(lambda a: stimuli.curve_sweep(a, list(radii), size=size), ang)
+        hl = sweep(lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period), ang)
+        curve_resp = (curve_grid.reshape(-1, *curve_grid.shape[-2:]).amax(0) - blank).clamp(min=0).double()  # (A, C)
+        hl_resp = hl.double()
+        texture_only = sweep(  # (2, A', C): fine texture everywhere, coarse texture everywhere
+            lambda a: _texture_controls(a, size, high_period, low_period), texture_angles).double().flatten(0, 1).amax(0)
+        straight = sweep(  # (2, A, C): lines and edges, black on white like the curves
+            lambda a: torch.stack([stimuli.line(a, size=size), stimuli.edge(a, size=size)]), ang).double()
+        grey_edge = sweep(  # (A, C): an edge with the two-region images' RMS contrast
+            lambda a: stimuli.edge(a, size=size, foreground=0.25, background=0.75), ang).double().amax(0)
+        noise_hl = sweep(  # (A, C): the same two-region images made of noise instead of plaids
+            lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period, kind="noise"),
+            ang).double()
     step = 360.0 / len(ang)
     shift_tol = max(max_texture_shift, step) if max_texture_shift is not None else None
     straight_resp = (straight.flatten(0, 1).amax(0) - blank.double()).clamp(min=0)
@@ -539,11 +539,13 @@ def tuning_curves(
     transform: "Callable[[torch.Tensor], torch.Tensor] | str | None" = "imagenet",
     note: str = "",
     batch_size: int = 16,
+    progress: bool = True,
 ) -> list[tuning.TuningCurve]:
     """The tuning curves a :func:`scan_model` measured for some channels of one conv layer, to plot them.
 
     ``kind="curve"``: response to curves (max over ``radii``) minus the response to a blank image;
     ``kind="high_low"``: response to the two-region images. Units are named ``"<layer> <channel>"``.
+    ``progress`` shows a bar over the batches of angles (:mod:`shared_utils._progress`).
     """
     if kind not in ("curve", "high_low"):
         raise ValueError("kind must be 'curve' or 'high_low'")
@@ -556,14 +558,14 @@ def tuning_curves(
     ang = torch.as_tensor(angles, dtype=torch.float64).reshape(-1)
     if kind == "curve":
         grid = tuning.sweep_responses(probe, chans, lambda a: stimuli.curve_sweep(a, list(radii), size=size), ang,
-                                      positions=0, batch_size=batch_size)
+                                      positions=0, batch_size=batch_size, progress=progress)
         blank = probe(torch.ones(1, 3, size, size))[0, chans]
         resp = (grid.reshape(-1, *grid.shape[-2:]).amax(0) - blank).clamp(min=0)
         what = "curves, max over radius, minus blank"
     else:
         resp = tuning.sweep_responses(
             probe, chans, lambda a: stimuli.high_low(a, size=size, high_period=high_period, low_period=low_period),
-            ang, positions=0, batch_size=batch_size)
+            ang, positions=0, batch_size=batch_size, progress=progress)
         what = "high-low images"
     return [tuning.TuningCurve(ang, resp[:, i], unit=f"{layer} {c}", source=f"model: {what}",
                                note=" [UNTRAINED: random weights, not a finding]" if "UNTRAINED" in note else "")

@@ -246,7 +246,12 @@ def local_server(monkeypatch, tmp_path: Path, offline_copy: Path):
     server.shutdown()
 
 
-def test_batch_download_with_one_progress_bar_into_the_cache(isolated: Path, local_server: Path, capsys) -> None:
+def test_batch_download_with_one_progress_bar_into_the_cache(isolated: Path, local_server: Path, capsys,
+                                                             monkeypatch) -> None:
+    from shared_utils import _progress
+
+    monkeypatch.setattr(_progress, "TEXT_DELAY", 0.0)  # a quick download shows no bar by default
+    monkeypatch.delenv(_progress.ENV, raising=False)
     got = articles.fetch_article_units(["3b:379", "3b:406", "conv2d0:3", "4c:447"], progress=True)
     cache = isolated / "cache" / "articles" / articles.UNIT_FOLDER
     assert got == {Unit("mixed3b", 379): cache / "mixed3b_379.jpg", Unit("mixed3b", 406): cache / "mixed3b_406.jpg",

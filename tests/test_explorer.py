@@ -168,6 +168,37 @@ def test_bad_id_shows_a_message_in_the_widget(bare) -> None:
     assert bare.message.value == "" and bare.unit == Unit("mixed3b", 406)
 
 
+def test_retyping_the_unit_on_screen_shows_it_again(bare) -> None:
+    bare.id_box.value = "4c:447"
+    assert bare.unit == CAR and bare.message.value == ""
+    gen, bare.header.value = bare._gen, ""  # blank the header to see that the unit is drawn again
+    bare.id_box.value = "mixed4c 447"  # the unit already on screen, in another form
+    assert bare.unit == CAR and "4c:447" in bare.header.value and bare._gen == gen + 1
+    assert "4c:447 is already shown" in bare.message.value and "⚠" not in bare.message.value
+    assert bare.history == [Unit("mixed3b", 379)]  # no new history entry
+    assert bare.id_box.value == ""  # cleared: the response is the message and the redrawn unit
+    bare.header.value = ""
+    bare.id_box.value = "4c:447"  # exactly what is shown
+    assert "already shown" in bare.message.value and "4c:447" in bare.header.value
+    bare.header.value = ""
+    assert not bare.go(CAR)  # from code too: shown again, False (it did not move)
+    assert "already shown" in bare.message.value and "4c:447" in bare.header.value
+    bare.id_box.value = "3b:406"  # moving on clears the note
+    assert bare.message.value == "" and bare.unit == Unit("mixed3b", 406)
+
+
+def test_header_shows_what_the_articles_call_later_units(bare) -> None:
+    bare.id_box.value = "4d:417"  # no taxonomy group in the 4d notes; Zoom In names it (Circuit 3)
+    assert "dog detector" in bare.header.value and "docs/science.md §5" in bare.header.value
+    assert "no label" not in bare.header.value
+    bare.id_box.value = "4c:447"  # both: the 4c notes' group and the article's label
+    assert "taxonomy: <i>Car</i>" in bare.header.value and "car detector" in bare.header.value
+    bare.id_box.value = "4e:55"
+    assert "polysemantic" in bare.header.value
+    bare.id_box.value = "5b:3"  # nothing anywhere: said so, nothing invented
+    assert "no label in the notes or the articles" in bare.header.value
+
+
 def test_untrained_label_only_for_the_stand_in(model) -> None:
     untrained = explore(model, "3b:379", panels=(), sample=False, cache=False, background=False)
     assert "UNTRAINED" in untrained.header.value

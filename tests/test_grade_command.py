@@ -441,3 +441,64 @@ def test_without_a_sandbox_writes_are_detected(tmp_path: Path) -> None:
     assert by["writer"]["status"] == "graded" and by["writer"]["score"] == 1.0
     assert f"new: {outside / 'x.txt'}" in by["writer"]["outside_writes"]
     assert "WROTE OUTSIDE ITS FOLDER" in by["writer"]["message"]
+
+
+# ----------------------------------------------------------------------------- a class across machines
+
+
+@pytest.mark.slow
+def test_shards_merged_equal_one_run(tmp_path: Path) -> None:
+    """Three shards (`--shard K/3`) merged give byte for byte the report.csv of one unsharded run, and the
+    same feedback; merge refuses a missing shard, a shard given twice and a shard of another lab version."""
+    from tools.grade import main as grade_main
+
+    source = _tiny_lab(tmp_path)
+    subs = tmp_path / "subs"
+    answers = {"ada": GOOD, "bo": "def double(x):\n    return x\n", "gus": "def double(x):\n    raise NotImplementedError()\n"}
+    for name, answer in answers.items():
+        _write(subs / name / "tiny.ipynb", _tiny_nb(answer))
+    (subs / "fay.txt").write_text("not a notebook")  # shard 3, with bo
+    common = ["tiny", str(subs), "--source", str(source), "--feedback", "--cell-timeout", "60", "--timeout", "120"]
+    assert grade_main(common + ["--out", str(tmp_path / "all")]) == 0
+    shards = [tmp_path / f"shard-{k}" for k in (1, 2, 3)]
+    for k, out in enumerate(shards, 1):
+        assert grade_main(common + ["--out", str(out), "--shard", f"{k}/3"]) == 0
+    sizes = [len(_load(out / "report.json")["students"]) for out in shards]
+    assert sizes == [1, 1, 2], f"the test's names no longer spread over the three shards: {sizes}"
+    assert grade_main(["merge", "--out", str(tmp_path / "merged")] + [str(s) for s in shards]) == 0
+    merged, single = tmp_path / "merged", tmp_path / "all"
+    assert (merged / "report.csv").read_bytes() == (single / "report.csv").read_bytes()
+    files = lambda root: sorted(p.relative_to(root).as_posix() for p in root.rglob("*")  # noqa: E731
+                                if p.is_file() and p.parts[len(root.parts)] in ("feedback", "autograded"))
+    assert files(merged) == files(single) and len(files(single)) == 6  # three notebooks graded, two files each
+    for rel in files(single):
+        if rel.startswith("feedback/"):
+            assert (merged / rel).read_text() == (single / rel).read_text(), rel
+    by = {s["student"]: s for s in _load(merged / "report.json")["students"]}
+    assert (by["ada"]["score"], by["bo"]["score"], by["gus"]["score"]) == (1.0, 0.0, 0.0)
+    assert by["fay"]["status"] == "not_a_notebook"
+
+    from tools.shards import ShardError, merge
+
+    with pytest.raises(ShardError, match=r"missing: \[2\]"):
+        merge([shards[0], shards[2]], tmp_path / "m1")
+    with pytest.raises(ShardError, match="given twice"):
+        merge([shards[0], shards[0], shards[1], shards[2]], tmp_path / "m2")
+    with pytest.raises(ShardError, match="not empty"):
+        merge(shards, merged)  # nothing already there is overwritten
+    report = _load(shards[1] / "report.json")
+    report["lab_version"] = "0" * 16  # as if shard 2 had graded an edited lab
+    (shards[1] / "report.json").write_text(json.dumps(report))
+    with pytest.raises(ShardError, match="graded differently.*lab_version"):
+        merge(shards, tmp_path / "m3")
+    assert grade_main(common + ["--out", str(tmp_path / "x"), "--shard", "4/3"]) == 2
+
+
+@pytest.mark.slow
+def test_grading_benchmark_smoke() -> None:
+    """benchmarks/bench_grading.py --quick: both runs grade every student alike, and it prints its figures."""
+    from benchmarks.bench_grading import main
+
+    figures = main(["--quick"])
+    assert figures["same_scores"] and figures["all_graded"] and figures["students"] == 2
+    assert figures["one_job_s"] > 0 and figures["jobs_s"] > 0 and figures["peak_mb"] > 0

@@ -1,14 +1,17 @@
 """The nbgrader pipeline, proven through nbgrader's own API and gradebook (fake students autograded).
 
 For every lab: the committed labs/ equal what generation makes now; the solution earns full marks
-in every grade cell; the untouched release earns zero in every grade cell; a submission whose every
-answer cell cheats (a one-call library answer, values for the visible checks only, or an attempt
-to switch the checks off: tests/helpers/cheats.py) earns zero too, and each check cell says why. On lab 0, adversarial
+in every grade cell; the untouched release earns zero in every grade cell; every likely wrong answer
+(tests/helpers/wrong_answers/) fails its check with the hint that names its mistake; a submission whose
+every answer cell cheats (a one-call library answer, values for the visible checks only, or an attempt
+to switch the checks off: tests/helpers/cheats.py), graded by the grading command, earns zero too, each
+check cell says why and the report names each attempt. On lab 0, adversarial
 submissions: edited and deleted test cells are restored and scored honestly, a warning printed in
 a test cell costs nothing, and an answer cell that never ends is stopped while grading goes on.
 """
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import time
@@ -17,9 +20,13 @@ from pathlib import Path
 import pytest
 from helpers.cheat_answers import HARDCODED, TWIN_ANSWERS
 from helpers.cheats import TAMPERS, cheat_notebook
+from helpers.wrong_answers import hint_misses, unearned_hints, wrong_answers, wrong_notebook
 
 from tools.build_labs import differences, generate
+from shared_utils._twins import TWINS
 from tools.course import LABS, ROOT
+from tools.feedback import leaks, machine_prefixes
+from tools.grade import Limits, grade_folder
 from tools.nbgrader_run import CourseRoot
 
 LAB_IDS = [lab.id for lab in LABS]
@@ -103,8 +110,9 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     course.submit(lab_id, "solution_bot", ROOT / "solutions" / lab_id)
     course.submit(lab_id, "empty_bot", ROOT / "labs" / lab_id)  # exactly what students receive
     release = _load(_nb_path(course.root / "labs" / lab_id, lab_id))
-    cheat, used = cheat_notebook(release, TWIN_ANSWERS, HARDCODED)
-    course.submit(lab_id, "cheat_bot", {f"{lab_id}.ipynb": json.dumps(cheat)})
+    solution_nb = _load(_nb_path(ROOT / "solutions" / lab_id, lab_id))
+    wrong = wrong_answers(lab_id, solution_nb)
+    course.submit(lab_id, "wrong_bot", {f"{lab_id}.ipynb": json.dumps(wrong_notebook(release, solution_nb, wrong))})
 
     course.autograde(lab_id, "solution_bot")
     solution = course.scores(lab_id, "solution_bot")
@@ -119,13 +127,31 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     assert empty.scoring_cells() == [], f"{lab_id}: these checks pass on the untouched stub: {empty.scoring_cells()}"
     assert empty.score == 0
 
-    # The honest-grading battery: every answer cell cheats (tests/helpers/cheats.py); nothing scores,
-    # and each check cell says why (the guard inside the kernel; no static reading on this path).
-    course.autograde(lab_id, "cheat_bot")
-    cheated = course.scores(lab_id, "cheat_bot")
-    assert cheated.scoring_cells() == [], f"{lab_id}: cheats score in {cheated.scoring_cells()} ({used})"
-    graded = _load(_nb_path(tmp_path / "autograded" / "cheat_bot" / lab_id, lab_id))
+    # The likely wrong answers (tests/helpers/wrong_answers/): each one fails its check with the hint that
+    # names its mistake, and the graded cell holding the first one scores 0. Every case rides in one submission.
+    course.autograde(lab_id, "wrong_bot")
+    wrong_scores = course.scores(lab_id, "wrong_bot")
+    assert [g for g in wrong if wrong_scores.cells[f"{g}_test"].score > 0] == [], f"{lab_id}: a wrong answer scores"
+    graded = _load(_nb_path(tmp_path / "autograded" / "wrong_bot" / lab_id, lab_id))
+    assert hint_misses(graded, wrong) == [], f"{lab_id}: wrong answers without their hint"
+
+    # The honest-grading battery, through the grading command (`run.py grade`, which autogrades with
+    # nbgrader's API in its sandbox, then reads the answer cells): every answer cell cheats
+    # (tests/helpers/cheats.py), no cell scores, each check cell says why inside the kernel, the report
+    # names each attempt, and the feedback shows no hidden test and no path of the grading machine.
+    cheat, used = cheat_notebook(release, TWIN_ANSWERS, HARDCODED)
+    subs = tmp_path / "cheat-submissions"
+    (subs / "cheat_bot").mkdir(parents=True)
+    (subs / "cheat_bot" / f"{lab_id}.ipynb").write_text(json.dumps(cheat))
+    out = tmp_path / "cheat-graded"
+    (result,) = grade_folder(lab_id, subs, out, feedback=True, limits=Limits(timeout=900), log=lambda _: None)
+    assert result.status == "graded", f"{lab_id}: {result.status}: {result.message}"
+    assert result.score == 0 and set(result.cells) == set(solution.cells), (lab_id, result.cells, used)
+    scoring = [c for c, v in result.cells.items() if v]
+    assert scoring == [], f"{lab_id}: cheats score in {scoring} ({used})"
+    graded = _load(out / result.autograded)
     expect = {"twin": {"LibraryAnswerBlocked"}, "hardcoded": {"CheckFailed"}, **{k: {"ChecksTampered"} for k in TAMPERS}}
+    report = " | ".join(result.integrity)
     for exercise, kind in used.items():
         try:
             cell = _cell(graded, f"{exercise}_test")
@@ -133,6 +159,46 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
             continue
         names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
         assert names & expect[kind], f"{lab_id}: {kind} cheat in {exercise}: the check cell shows {names or 'no error'}"
+        if kind != "hardcoded":
+            assert f"{exercise}:" in report, f"{lab_id}: the report does not name the {kind} cheat in {exercise}: {report}"
+    with open(out / "report.csv", newline="") as f:
+        (row,) = csv.DictReader(f)
+    assert row["integrity"] == report and row["score"] == "0"
+    html = (out / result.feedback).read_text()
+    assert leaks(html, solution_nb, machine_prefixes((str(tmp_path), str(ROOT)))) == [], lab_id
+    _record(lab_id, max_score=solution.max_score, solution=solution.score, release=empty.score,
+            wrong_answers=sum(len(v) for v in wrong.values()), wrong_bot=wrong_scores.score,
+            cheat_bot=result.score, cheats=dict(sorted(used.items())), findings=len(result.integrity),
+            twins={g: list(TWINS[g]) for g in sorted(used) if g in TWINS}, cheat_grade_s=round(result.seconds, 1),
+            cheat_peak_mb=result.peak_mb)
+
+
+def _record(lab_id: str, **figures: object) -> None:
+    """Per-lab scores of the battery, for the closing note and CI: artifacts/grading/battery-<lab>.json."""
+    folder = ROOT / "artifacts" / "grading"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"battery-{lab_id}.json").write_text(json.dumps(figures, indent=1, sort_keys=True))
+
+
+@pytest.mark.parametrize("lab_id", LAB_IDS)
+def test_every_exercise_has_its_likely_wrong_answers(lab_id: str) -> None:
+    """Two or more visible cases for every exercise that writes a function, one for every question, and
+    every visible hint named by a case (the pipeline test above proves that each case gets its hint)."""
+    solution = _load(_nb_path(ROOT / "solutions" / lab_id, lab_id))
+    wrong = wrong_answers(lab_id, solution)
+    few = []
+    for cell in solution["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        if not meta.get("solution") or meta.get("grade_id") == "course_setup" or cell["cell_type"] != "code":
+            continue
+        gid = meta["grade_id"]
+        writes_code = any(line.startswith("def ") for line in "".join(cell["source"]).split("\n"))
+        cases = [w for w in wrong.get(gid, []) if not (writes_code and w.hidden)]
+        if len(cases) < (2 if writes_code else 1):
+            few.append(f"{gid} ({len(cases)})")
+    assert few == [], f"{lab_id}: exercises without their likely wrong answers: {few}"
+    unearned = unearned_hints(solution, wrong)
+    assert unearned == [], f"{lab_id}: hints that no listed wrong answer is shown: {unearned}"
 
 
 def test_zero_check_catches_a_check_that_passes_on_the_stub(tmp_path: Path) -> None:

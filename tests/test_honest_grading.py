@@ -320,3 +320,10 @@ def test_the_twins_table_names_real_exercises_and_functions() -> None:
                 break
             else:
                 raise AssertionError(f"{exercise}: {dotted} imports nothing")
+
+
+def test_the_leak_check_reads_text_not_embedded_pictures() -> None:
+    """A plot's base64 bytes may spell "/tmp"; a path in the page's text is still found."""
+    picture = '<img src="data:image/png;base64,iVBORw0KGgo/tmpAAAAN/tmp/SUhEUgAA+/=">'
+    assert leaks(f"<p>ok</p>{picture}", {"cells": []}, ["/tmp"]) == []
+    assert leaks(f"<p>saved in /tmp/x</p>{picture}", {"cells": []}, ["/tmp"]) == ["path: /tmp"]

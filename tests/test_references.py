@@ -8,7 +8,9 @@ run.py, and the cell sources of every notebook in course/, solutions/ and labs/.
   markdown heading whose first word is ``N.`` or ``N.M``. The cited document is the last one named
   (``docs/<name>.md`` or just ``<name>.md``) earlier in the same sentence, looking back at most one
   line; with none, it is docs/science.md.
-* Relative markdown links ``[text](path)`` in README.md and docs/*.md must point at files.
+* Relative markdown links ``[text](path)`` in README.md, docs/*.md and the markdown cells of every
+  notebook (relative to the notebook's folder, as JupyterLab and GitHub resolve them) must point at files.
+* The lectures' "Where next" sections link the labs and lectures they name, by relative paths.
 
 The section sign is written as an escape in this file so that its synthetic examples are not scanned.
 """
@@ -190,10 +192,64 @@ def test_cited_documents_and_sections_exist() -> None:
     assert not problems, "dangling references (labs/ is generated: fix solutions/ and rebuild):\n" + "\n".join(problems)
 
 
+def _markdown_cells() -> list[tuple[Path, int, str]]:
+    """(notebook, cell index, source) of every markdown cell in course/, solutions/ and labs/."""
+    out = []
+    for nb_path in [*sorted((ROOT / "course").glob("*.ipynb")), *sorted((ROOT / "solutions").glob("*/*.ipynb")),
+                    *sorted((ROOT / "labs").glob("*/*.ipynb"))]:
+        for i, cell in enumerate(json.loads(nb_path.read_text(encoding="utf-8"))["cells"]):
+            src = cell.get("source", "")
+            if cell.get("cell_type") == "markdown":
+                out.append((nb_path, i, "".join(src) if isinstance(src, list) else src))
+    return out
+
+
 def test_markdown_links_resolve() -> None:
     problems: list[str] = []
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         problems += link_problems(path.read_text(encoding="utf-8"), path.relative_to(ROOT).as_posix(), path.parent)
+    for nb_path, i, src in _markdown_cells():  # relative to the notebook's folder, as JupyterLab resolves them
+        problems += link_problems(src, f"{nb_path.relative_to(ROOT).as_posix()}[cell {i}]", nb_path.parent)
+    assert not problems, "\n".join(problems)
+
+
+WHERE_NEXT = re.compile(r"^#{1,6}\s+where next", re.I | re.M)
+#: "Lab 4" or "Lecture 10" as a reader sees it (emphasis and link brackets removed).
+NAMED = re.compile(r"\b(Lab|Lecture) (\d+)\b")
+
+
+def test_where_next_sections_link_what_they_name() -> None:
+    """Every lab and lecture a "Where next" section names is a link to that notebook, by a relative
+    path that works in JupyterLab (from the notebook's folder) and on GitHub (inside the repository)."""
+    sections = [(p, i, src) for p, i, src in _markdown_cells() if WHERE_NEXT.search(src)]
+    assert len(sections) >= 5, "the lectures' 'Where next' sections were not found"
+    problems: list[str] = []
+    for nb_path, i, src in sections:
+        where = f"{nb_path.relative_to(ROOT).as_posix()}[cell {i}]"
+        text = src[WHERE_NEXT.search(src).start():]
+        linked: dict[tuple[str, int], str] = {}
+        for m in re.finditer(r"\[([^\]]*)\]\(\s*<?([^)\s>]+)>?\s*\)", text):
+            label, target = m.group(1), m.group(2)
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^/", target, re.I):
+                problems.append(f"{where}: link {target!r} is not a relative path (JupyterLab and GitHub differ)")
+                continue
+            resolved = (nb_path.parent / target.split("#", 1)[0]).resolve()
+            if not resolved.is_file() or ROOT.resolve() not in resolved.parents:
+                problems.append(f"{where}: link {target!r} is not a file of the repository")
+            for kind, n in NAMED.findall(label):
+                linked[(kind, int(n))] = resolved.name
+            if label.startswith("labs/"):
+                linked[("Lab", int(re.match(r"labs/lab(\d+)", label).group(1)))] = resolved.name
+        plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+        if re.search(r"(?<![\w/.])labs/lab\d+", re.sub(r"\[[^\]]*\]\([^)]*\)", "", text)):
+            problems.append(f"{where}: a lab path written as plain text, not as a link")
+        for kind, n in {(k, int(n)) for k, n in NAMED.findall(plain.replace("*", ""))}:
+            target = linked.get((kind, n))
+            prefix = f"lab{n:02d}_" if kind == "Lab" else f"{n:02d}_"
+            if target is None:
+                problems.append(f"{where}: {kind} {n} is named but not linked")
+            elif not target.startswith(prefix):
+                problems.append(f"{where}: the link for {kind} {n} goes to {target}")
     assert not problems, "\n".join(problems)
 
 

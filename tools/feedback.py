@@ -94,11 +94,16 @@ class HideTests(NbGraderPreprocessor):
         return cell, resources
 
 
+#: base64 payloads of embedded images and fonts (``data:image/png;base64,...``), dropped before reading.
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
 def leaks(html: str, source_nb: dict, prefixes: list[str] = ()) -> list[str]:  # type: ignore[assignment]
     """What a feedback page gives away: hidden-test markers, hidden source lines, machine paths."""
     import html as _html
 
     text = _ANSI.sub("", _html.unescape(html))
+    text = _DATA_URI.sub("data:", text)  # embedded pictures: base64 can spell anything, "/tmp" too
     found = [m for m in (BEGIN, END) if m in text]
     sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")
                for c in source_nb.get("cells", [])]

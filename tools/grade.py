@@ -57,6 +57,10 @@ DEFAULT_TIMEOUT = 900
 #: address-space limit in MB for the grading process and the kernel. Importing torch alone maps
 #: ~3 GB of address space (its resident memory is far smaller); lab 0 peaks at ~4.8 GB.
 DEFAULT_MEMORY_MB = 6144
+#: resident memory, MB, that one student's grading is allowed for when --jobs is left to the machine: the
+#: largest peak measured (kernel and nbgrader together; report.json's ``peak_mb``, see docs/instructors.md
+#: 4.5) rounded up with room to spare. The address-space limit (--memory) is a hard cap above it.
+STUDENT_MB = 3000
 #: a submitted file larger than this is not graded.
 MAX_FILE_BYTES = 100 * 2**20
 KERNEL_NAME = "zoom-in-grading"
@@ -237,6 +241,7 @@ class StudentResult:
     feedback: str | None = None  # path relative to --out
     autograded: str | None = None  # path relative to --out
     integrity: list[str] = field(default_factory=list)  # attempts to score without the work (and the cells zeroed)
+    peak_mb: float | None = None  # peak resident memory of the student's grading (kernel and nbgrader), MB
 
 
 @dataclass(frozen=True)
@@ -400,17 +405,22 @@ def _child_env(root: Path, runtime: Path, token: str, memory_mb: int) -> dict[st
     return env
 
 
-def _track(pid: int, tracked: dict[int, float]) -> None:
+def _track(pid: int, tracked: dict[int, float]) -> float:
+    """Remember every process below ``pid``; returns the resident memory of the whole tree now, MB."""
     import psutil
 
+    rss = 0
     try:
-        for p in psutil.Process(pid).children(recursive=True):
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
             try:
                 tracked.setdefault(p.pid, p.create_time())
+                rss += p.memory_info().rss
             except psutil.Error:
                 pass
     except psutil.Error:
         pass
+    return rss / 2**20
 
 
 def _kill_tree(proc: subprocess.Popen, tracked: dict[int, float], token: str) -> None:
@@ -551,7 +561,8 @@ class Grader:
         skip = {root, runtime, *(ROOT / d for d in (".venv", ".git", "scratch", "artifacts", "build"))}
         try:
             before = _snapshot(watched, skip)
-            timed_out, rc = self._spawn(root, runtime, token)
+            timed_out, rc, peak = self._spawn(root, runtime, token)
+            result.peak_mb = round(peak, 1) or None
             result.outside_writes = _changes(before, _snapshot(watched, skip))
             self._collect(sub, sid, root, timed_out, rc, result)
         finally:
@@ -560,7 +571,7 @@ class Grader:
             if not self.keep_work:
                 shutil.rmtree(root, ignore_errors=True)
 
-    def _spawn(self, root: Path, runtime: Path, token: str) -> tuple[bool, int]:
+    def _spawn(self, root: Path, runtime: Path, token: str) -> tuple[bool, int, float]:
         env = _child_env(root, runtime, token, self.limits.memory_mb)
         if self.threads:  # students graded side by side share the cores
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads)
@@ -570,20 +581,20 @@ class Grader:
             proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=logf,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + self.limits.timeout
-        timed_out = False
+        timed_out, peak = False, 0.0
         try:
             while True:
                 try:
                     proc.wait(timeout=0.5)
                     break
                 except subprocess.TimeoutExpired:
-                    _track(proc.pid, tracked)
+                    peak = max(peak, _track(proc.pid, tracked))  # sampled every 0.5 s: the kernel's tree too
                     if time.monotonic() > deadline:
                         timed_out = True
                         break
         finally:  # also on Ctrl-C: the child runs in its own session and would not get the signal
             _kill_tree(proc, tracked, token)
-        return timed_out, proc.returncode
+        return timed_out, proc.returncode, peak
 
     def _collect(self, sub: Submission, sid: str, root: Path, timed_out: bool, rc: int,
                  result: StudentResult) -> None:
@@ -683,7 +694,8 @@ class Grader:
             index, sub = item
             res = self.grade(sub, index)
             score = "-" if res.score is None else f"{res.score:g}/{res.max_score:g}"
-            self.log(f"[grade] {sub.student}: {res.status} {score} ({res.seconds:.0f} s)"
+            peak = f", {res.peak_mb:.0f} MB" if res.peak_mb else ""
+            self.log(f"[grade] {sub.student}: {res.status} {score} ({res.seconds:.0f} s{peak})"
                      + (f" {res.message[:300]}" if res.message else ""))
             return res
 
@@ -703,6 +715,20 @@ class Grader:
                 shutil.rmtree(root, ignore_errors=True)
 
 
+def default_jobs(memory_mb: int = DEFAULT_MEMORY_MB) -> int:
+    """Students graded at once when ``--jobs`` is not given: one per core, as far as memory allows.
+
+    Each student is allowed :data:`STUDENT_MB` of resident memory (at most ``memory_mb`` when a lower
+    limit is set), out of 80 % of the memory available now.
+    """
+    import psutil
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    per_student = min(STUDENT_MB, memory_mb) if memory_mb else STUDENT_MB
+    by_memory = int(0.8 * psutil.virtual_memory().available / 2**20 // per_student)
+    return max(1, min(cores, by_memory))
+
+
 def write_report(results: list[StudentResult], out: Path, meta: dict) -> tuple[Path, Path]:
     """``report.csv`` (one row per student, one column per graded cell) and ``report.json``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -719,12 +745,18 @@ def write_report(results: list[StudentResult], out: Path, meta: dict) -> tuple[P
     return csv_path, json_path
 
 
-def grade_folder(lab_id: str, submissions: Path, out: Path, *, jobs: int = 1, **kwargs) -> list[StudentResult]:
-    """Grade every student in ``submissions`` and write the report into ``out``; see the module doc."""
+def grade_folder(lab_id: str, submissions: Path, out: Path, *, jobs: int = 1, shard: tuple[int, int] | None = None,
+                 **kwargs) -> list[StudentResult]:
+    """Grade every student in ``submissions`` (or, with ``shard=(K, N)``, the students of shard K of N:
+    tools/shards.py) and write the report into ``out``; see the module doc."""
+    from .shards import in_shard, lab_version
+
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if out == submissions or submissions in out.parents:
         raise ValueError(f"--out {out} is inside the submissions folder: choose another folder")
     entries = find_submissions(submissions, lab_id)
+    if shard:
+        entries = [e for e in entries if in_shard(e.student, *shard)]
     before = _snapshot([submissions], set())
     grader = Grader(lab_id, out, **kwargs)
     grader.submissions = submissions
@@ -742,8 +774,10 @@ def grade_folder(lab_id: str, submissions: Path, out: Path, *, jobs: int = 1, **
     if changed:
         grader.log(f"WARNING: the submissions folder changed while grading: {changed[:10]}")
     meta = {"lab": lab_id, "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
-            "sandbox": grader.sandbox, "timeout_s": grader.limits.timeout, "memory_mb": grader.limits.memory_mb,
-            "cell_timeout_s": grader.limits.cell_timeout, "nbgrader": nbgrader.__version__,
+            "lab_version": lab_version(grader.source), "sandbox": grader.sandbox, "timeout_s": grader.limits.timeout,
+            "memory_mb": grader.limits.memory_mb, "cell_timeout_s": grader.limits.cell_timeout,
+            "nbgrader": nbgrader.__version__, "feedback": grader.feedback,
+            "shard": f"{shard[0]}/{shard[1]}" if shard else None,
             "submissions": str(submissions), "submissions_changed": changed}
     csv_path, _ = write_report(results, out, meta)
     counts = {s: sum(r.status == s for r in results) for s in STATUSES}
@@ -877,10 +911,8 @@ def _apply_integrity(course_dir: Path, lab_id: str, sid: str, submitted: Any, re
 # ----------------------------------------------------------------------------- command line
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--one"]:
-        return _child(Path(args[1]))
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python run.py grade`` (the instructor guide's commands are parsed with it in a test)."""
     p = argparse.ArgumentParser(prog="python run.py grade", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("lab_id", help="the lab (folder under solutions/), e.g. lab00_tour")
@@ -897,24 +929,63 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--feedback", action="store_true", help="also write nbgrader's feedback HTML per student")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
                    help="auto: bwrap when it works here, else none with a warning")
-    p.add_argument("--jobs", type=int, default=1, help="students graded at once (bwrap only; default 1)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="students graded at once (bwrap only); default: one per core, as far as memory allows "
+                        f"({STUDENT_MB} MB each), here {default_jobs()}")
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="grade only shard K of N (students split by a hash of their name; combine the shards' "
+                        "--out folders with `python run.py grade merge --out DIR SHARD_DIR...`)")
     p.add_argument("--source", type=Path, default=None, help="the lab's nbgrader source folder "
                    "(default solutions/<lab>)")
     p.add_argument("--work", type=Path, default=None, help="folder for the private roots (default: a temp folder)")
     p.add_argument("--keep-work", action="store_true", help="keep each student's private root (debugging)")
     p.add_argument("--watch", type=Path, action="append", default=[],
                    help="another folder to check for writes while grading (repeatable)")
-    a = p.parse_args(args)
+    return p
+
+
+def merge_parser() -> argparse.ArgumentParser:
+    """The command line of ``python run.py grade merge``."""
+    p = argparse.ArgumentParser(prog="python run.py grade merge",
+                                description="Combine the --out folders of `grade --shard K/N` runs into one report.")
+    p.add_argument("shards", type=Path, nargs="+", help="the shards' --out folders (all N of them)")
+    p.add_argument("--out", type=Path, required=True, help="a new, empty folder for the merged report")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--one"]:
+        return _child(Path(args[1]))
+    if args[:1] == ["merge"]:
+        return _merge_main(args[1:])
+    a = parser().parse_args(args)
     out = a.out or a.submissions.resolve().with_name(a.submissions.resolve().name + "-graded")
     try:
-        results = grade_folder(a.lab_id, a.submissions, out, source=a.source,
+        from .shards import parse_shard
+
+        shard = parse_shard(a.shard) if a.shard else None
+        results = grade_folder(a.lab_id, a.submissions, out, shard=shard, source=a.source,
                                limits=Limits(a.timeout, a.memory, a.cell_timeout), sandbox=a.sandbox,
                                feedback=a.feedback, work=a.work, keep_work=a.keep_work, watch=a.watch,
-                               jobs=a.jobs)
+                               jobs=a.jobs if a.jobs is not None else default_jobs(a.memory))
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0 if results is not None else 1
+
+
+def _merge_main(args: list[str]) -> int:
+    from .shards import ShardError, merge
+
+    a = merge_parser().parse_args(args)
+    try:
+        path = merge(a.shards, a.out)
+    except ShardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"[grade] merged {len(a.shards)} shards: {path}")
+    return 0
 
 
 if __name__ == "__main__":

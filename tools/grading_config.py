@@ -5,8 +5,9 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-#: stderr output matching this is not held against a test cell: Python warnings and progress bars.
-IGNORED_STDERR = r"Warning:|warnings\.warn|it/s\]|s/it\]"
+#: stderr output matching this is not held against a test cell: Python warnings and progress bars
+#: (shared_utils/_progress.py: text lines ending in a rate, items or bytes per second).
+IGNORED_STDERR = r"Warning:|warnings\.warn|it/s\]|s/it\]|B/s\]"
 #: The IPython extension every grading kernel loads first.
 GUARD_EXTENSION = "shared_utils._guard"
 #: Per-cell time limit while grading, seconds (torch imports and model builds need more than 30 s).

@@ -20,7 +20,7 @@ from ..dataset_examples import TopExamples, example_crops, example_images
 from ..featvis import Rendered
 from ..model import WeightsInfo
 from ..names import parse_unit
-from .style import model_note, title_units
+from .style import model_note, tile_grid, title_units
 
 __all__ = ["show_renders", "show_dataset_examples"]
 
@@ -52,12 +52,6 @@ def show_renders(rendered: Rendered, *, title: str = "Feature visualisation", nc
     names = list(captions) if captions is not None else list(rendered.units)
     ncols = min(ncols or min(n, 6), n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            ax.imshow(np.clip(rendered.images[i], 0, 1), interpolation="bilinear")
-            ax.set_title(names[i], fontsize=9)
     distinct = list(dict.fromkeys(rendered.units))
     if all(_is_unit(u) for u in distinct):
         heading = title_units(distinct, prefix=f"{title}:") + _note(rendered.weights)
@@ -66,8 +60,15 @@ def show_renders(rendered: Rendered, *, title: str = "Feature visualisation", nc
     s = rendered.settings
     if s:
         heading += f"\n{s.get('steps')} steps, {s.get('size')} px, seed {s.get('seed')}"
+    # Constrained layout with titles wrapped to the tile width: long captions never reach the row above.
+    fig, axes, names, heading = tile_grid(nrows, ncols, names, size=size, fontsize=9, suptitle=heading,
+                                          suptitle_size=10, min_width=3.0)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(np.clip(rendered.images[i], 0, 1), interpolation="bilinear")
+            ax.set_title(names[i], fontsize=9)
     fig.suptitle(heading, fontsize=10)
-    fig.tight_layout()
     return fig
 
 

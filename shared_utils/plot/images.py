@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+
+from .style import tile_grid
 
 __all__ = ["to_hwc", "kernel_to_rgb", "show_images", "show_kernels"]
 
@@ -39,17 +40,17 @@ def show_images(images: Sequence, titles: Sequence[str] | None = None, *, ncols:
         raise ValueError("no images to show")
     ncols = min(ncols, n)
     nrows = (n + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    # Constrained layout with titles wrapped to the tile width: long titles never reach the row above.
+    fig, axes, titles, suptitle = tile_grid(nrows, ncols, [] if titles is None else [str(t) for t in titles],
+                                            size=size, fontsize=8, suptitle=suptitle or "", suptitle_size=12)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
             ax.imshow(to_hwc(images[i]), cmap=cmap, interpolation="nearest")
-            if titles is not None:
+            if titles:
                 ax.set_title(titles[i], fontsize=8)
     if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
+        fig.suptitle(suptitle, fontsize=12)
     return fig
 
 
