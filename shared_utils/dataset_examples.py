@@ -195,7 +195,9 @@ def dataset_examples(
     """Top-``k`` photos of ``sample`` for every unit, from ONE activation pass over the sample.
 
     Args:
-        sample: an :class:`~shared_utils.data.ImageSample` (e.g. ``imagenet_sample()``).
+        sample: an :class:`~shared_utils.data.ImageSample` (e.g. ``imagenet_sample()``); or a folder, a
+            list of image paths or an :class:`~shared_utils.image_folder.ImageFolder`, which take the streaming
+            pass of :func:`~shared_utils.image_folder.folder_stats` (memory flat in the number of photos).
         units: ``"3b:379 3b:406"`` or a list of ids; the layers they need are computed together.
         pre_relu: rank by the value before the ReLU (no ties at 0 for weak units).
         cache: a directory for the activation statistics (shared with ``channel_stats``).
@@ -208,6 +210,12 @@ def dataset_examples(
     if not parsed:
         raise ValueError("give at least one unit, e.g. dataset_examples(model, sample, '3b:379')")
     layers = list(dict.fromkeys(u.layer for u in parsed))
+    from . import image_folder as _folders  # imported here: it imports this module
+
+    if _folders.is_folder_source(sample):
+        streamed = _folders.folder_stats(model, sample, layers, k=k, image_size=image_size, pre_relu=pre_relu,
+                                         batch_size=batch_size, cache=cache, progress=progress)
+        return {u.short: streamed.top_examples(u, k) for u in parsed}
     stats = channel_stats(model, sample, layers, image_size=image_size, batch_size=batch_size, pre_relu=pre_relu,
                           cache=cache, progress=progress)
     labels = list(getattr(sample, "labels", [""] * len(sample)))  # type: ignore[arg-type]
