@@ -114,7 +114,8 @@ def test(args: list[str]) -> int:
     _run([str(PY), "-m", "tools.system_deps"])  # Debian's chromium for tests/test_browser.py (apt-get as root, else a hint)
     _ensure_bubblewrap()  # the grading sandbox that tests/test_grade_command.py exercises
     workers = os.environ.get("ZOOM_IN_TEST_WORKERS", "2")
-    cmd = [str(PY), "-m", "pytest", "-n", workers, "--durations=15"] + (args or ["tests"])
+    # worksteal: a worker that runs out of tests takes queued ones from the other (no idle tail)
+    cmd = [str(PY), "-m", "pytest", "-n", workers, "--dist", "worksteal", "--durations=15"] + (args or ["tests"])
     rc = _run(cmd)
     return 0 if rc == 5 and args else rc  # 5 = nothing matched a filtered run; a full run must test
 

@@ -67,7 +67,23 @@ def _run(path: Path, colab: tuple[colab_like.Env, Path], tmp_path: Path,
     result = colab_like.execute(path, env, workdir, pip_spec=str(wheel))
     assert Path(result.package_file).is_relative_to(env.site_packages), (
         f"shared_utils came from {result.package_file}, not the installed wheel")
+    assert _kernels_left(env) == [], "the notebook's kernel is still running after its run (it holds a model)"
     return result
+
+
+def _kernels_left(env: colab_like.Env) -> list[int]:
+    """Kernels of the Colab-like interpreter that this test process started and that still run."""
+    import psutil
+
+    left = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            cmd = p.cmdline()
+        except psutil.Error:
+            continue
+        if "ipykernel_launcher" in cmd and cmd[:1] == [str(env.python)] and p.status() != psutil.STATUS_ZOMBIE:
+            left.append(p.pid)
+    return left
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """The nbgrader pipeline, proven through nbgrader's own API and gradebook (fake students autograded).
 
 For every lab: the committed labs/ equal what generation makes now; the solution earns full marks
-in every grade cell; the untouched release earns zero in every grade cell; every likely wrong answer
-(tests/helpers/wrong_answers/) fails its check with the hint that names its mistake; a submission whose
+in every grade cell, handed in with every likely wrong answer (tests/helpers/wrong_answers/) in cells of
+its own, each of which fails its check with the hint that names its mistake; the untouched release
+earns zero in every grade cell; a submission whose
 every answer cell cheats (a one-call library answer, values for the visible checks only, or an attempt
 to switch the checks off: tests/helpers/cheats.py), graded by the grading command, earns zero too, each
 check cell says why and the report names each attempt. On lab 0, adversarial
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from helpers.cheat_answers import HARDCODED, TWIN_ANSWERS
 from helpers.cheats import TAMPERS, cheat_notebook
-from helpers.wrong_answers import hint_misses, unearned_hints, wrong_answers, wrong_notebook
+from helpers.wrong_answers import case_cells, hint_misses, unearned_hints, wrong_answers, wrong_notebook
 
 from tools.build_labs import differences, generate
 from shared_utils._twins import TWINS
@@ -60,8 +61,8 @@ def _max_points(lab_id: str) -> float:
                      if (c.get("metadata", {}).get("nbgrader") or {}).get("grade")))
 
 
-def _errors(nb: dict) -> list[str]:
-    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb["cells"] if c["cell_type"] == "code"
+def _errors_by_cell(nb: dict) -> list[tuple[int, str]]:
+    return [(i, f"{o.get('ename')}: {o.get('evalue')}") for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
             for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
@@ -107,12 +108,13 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     course = CourseRoot(tmp_path)
     course.add_source(lab_id, ROOT / "solutions" / lab_id)
     course.generate(lab_id)
-    course.submit(lab_id, "solution_bot", ROOT / "solutions" / lab_id)
     course.submit(lab_id, "empty_bot", ROOT / "labs" / lab_id)  # exactly what students receive
     release = _load(_nb_path(course.root / "labs" / lab_id, lab_id))
     solution_nb = _load(_nb_path(ROOT / "solutions" / lab_id, lab_id))
+    # The solution, handed in with the likely wrong answers (tests/helpers/wrong_answers/) in cells of its
+    # own before each exercise, each followed by a copy of its check: one run carries every case.
     wrong = wrong_answers(lab_id, solution_nb)
-    course.submit(lab_id, "wrong_bot", {f"{lab_id}.ipynb": json.dumps(wrong_notebook(release, solution_nb, wrong))})
+    course.submit(lab_id, "solution_bot", {f"{lab_id}.ipynb": json.dumps(wrong_notebook(release, solution_nb, wrong))})
 
     course.autograde(lab_id, "solution_bot")
     solution = course.scores(lab_id, "solution_bot")
@@ -120,20 +122,16 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     assert solution.failed_cells() == [], f"{lab_id}: the solution loses marks in {solution.failed_cells()}"
     assert solution.score == solution.max_score > 0
     graded = _load(_nb_path(tmp_path / "autograded" / "solution_bot" / lab_id, lab_id))
-    assert _errors(graded) == [], f"{lab_id}: cells fail when the solution runs: {_errors(graded)}"
+    cases = case_cells(graded)
+    failing = [e for i, e in _errors_by_cell(graded) if i not in cases]
+    assert failing == [], f"{lab_id}: cells fail when the solution runs: {failing}"
+    # Each wrong answer fails its check with the hint that names its mistake.
+    assert hint_misses(graded, wrong) == [], f"{lab_id}: wrong answers without their hint"
 
     course.autograde(lab_id, "empty_bot")
     empty = course.scores(lab_id, "empty_bot")
     assert empty.scoring_cells() == [], f"{lab_id}: these checks pass on the untouched stub: {empty.scoring_cells()}"
     assert empty.score == 0
-
-    # The likely wrong answers (tests/helpers/wrong_answers/): each one fails its check with the hint that
-    # names its mistake, and the graded cell holding the first one scores 0. Every case rides in one submission.
-    course.autograde(lab_id, "wrong_bot")
-    wrong_scores = course.scores(lab_id, "wrong_bot")
-    assert [g for g in wrong if wrong_scores.cells[f"{g}_test"].score > 0] == [], f"{lab_id}: a wrong answer scores"
-    graded = _load(_nb_path(tmp_path / "autograded" / "wrong_bot" / lab_id, lab_id))
-    assert hint_misses(graded, wrong) == [], f"{lab_id}: wrong answers without their hint"
 
     # The honest-grading battery, through the grading command (`run.py grade`, which autogrades with
     # nbgrader's API in its sandbox, then reads the answer cells): every answer cell cheats
@@ -167,7 +165,7 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     html = (out / result.feedback).read_text()
     assert leaks(html, solution_nb, machine_prefixes((str(tmp_path), str(ROOT)))) == [], lab_id
     _record(lab_id, max_score=solution.max_score, solution=solution.score, release=empty.score,
-            wrong_answers=sum(len(v) for v in wrong.values()), wrong_bot=wrong_scores.score,
+            wrong_answers=sum(len(v) for v in wrong.values()),
             cheat_bot=result.score, cheats=dict(sorted(used.items())), findings=len(result.integrity),
             twins={g: list(TWINS[g]) for g in sorted(used) if g in TWINS}, cheat_grade_s=round(result.seconds, 1),
             cheat_peak_mb=result.peak_mb)

@@ -227,7 +227,11 @@ def execute(notebook: Path, env: Env, workdir: Path, *, pip_spec: str | None, ti
     client = NotebookClient(nb, km=km, timeout=cell_timeout, allow_errors=True, startup_timeout=120,
                             resources={"metadata": {"path": str(workdir)}})
     start = time.perf_counter()
-    client.execute(cwd=str(workdir), env=env.environ(workdir, pip_spec, extra_env))
+    try:
+        client.execute(cwd=str(workdir), env=env.environ(workdir, pip_spec, extra_env))
+    finally:  # nbclient leaves a kernel it did not start running: each one holds a model (1-2 GB)
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     result = Result(str(notebook), seconds=time.perf_counter() - start)
     left_undefined: set[str] = set()  # names that cells stopped by an unanswered exercise never bound
     for i, cell in enumerate(nb.cells[:-1]):

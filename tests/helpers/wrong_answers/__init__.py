@@ -37,7 +37,7 @@ class Wrong:
     source: str
     hint: str
     why: str
-    hidden: bool = False
+    hidden: bool = False  #: only the hidden tests catch it: checked against the graded check's code
 
 
 def question_cases(solution: dict) -> dict[str, list[Wrong]]:
@@ -62,9 +62,6 @@ def wrong_answers(lab_id: str, solution: dict | None = None) -> dict[str, list[W
         listed = dict(importlib.import_module(f"{__name__}.{lab_id[:5]}").WRONG)
     except ModuleNotFoundError:
         listed = {}
-    for gid, cases in listed.items():
-        if any(w.hidden for w in cases[1:]):
-            raise ValueError(f"{gid}: only the first wrong answer can be hidden (it goes in the graded cell)")
     return {**(question_cases(solution) if solution is not None else {}), **listed}
 
 
@@ -111,46 +108,55 @@ def unearned_hints(solution: dict, wrong: dict[str, list[Wrong]]) -> list[str]:
     return out
 
 
+def _without_markers(source: str) -> str:
+    """A check cell with its hidden tests left in, as plain code (their marker lines dropped)."""
+    return "\n".join(line for line in source.split("\n") if "HIDDEN TESTS" not in line)
+
+
 def wrong_notebook(release: dict, solution: dict, wrong: dict[str, list[Wrong]], *,
                    hidden_tests: bool = False) -> dict:
-    """The release with every wrong answer in front of a copy of its check (see the module doc).
+    """The solved lab with every wrong answer in front of its exercise, each followed by a copy of its check.
 
-    ``hidden_tests``: try the cases without nbgrader and without generating the release: the copies
-    are the solution's check cells without their hidden tests, and the graded check cells get the
-    solution's source, hidden tests included (nbgrader puts those back when it grades)."""
+    A visible case's copy is the released check cell (what a student runs); a hidden case's copy is the
+    solution's check cell with its hidden tests (what the grading runs). The answer cells hold the
+    solution, so graded as a whole the notebook must still earn full marks.
+    ``hidden_tests``: try the cases without nbgrader and without generating the release (the visible
+    copies are the solution's check cells without their hidden tests; the graded check cells get the
+    solution's source, which nbgrader would put back when it grades)."""
+    from tools.feedback import strip_hidden
+
     answers = {_meta(c).get("grade_id"): _src(c) for c in solution["cells"] if _meta(c).get("solution")}
     missing = set(wrong) - set(answers)
     if missing:
         raise KeyError(f"wrong answers for exercises the lab does not have: {sorted(missing)}")
-    checks = {_meta(c).get("grade_id"): _src(c) for c in release["cells"] if _meta(c).get("grade")}
+    solved = {_meta(c).get("grade_id"): _src(c) for c in solution["cells"] if _meta(c).get("grade")}
+    visible = {_meta(c).get("grade_id"): _src(c) for c in release["cells"] if _meta(c).get("grade")}
     if hidden_tests:
-        from tools.feedback import strip_hidden
-
-        checks = {_meta(c).get("grade_id"): strip_hidden(_src(c)) for c in solution["cells"] if _meta(c).get("grade")}
-    solved_checks = {_meta(c).get("grade_id"): _src(c) for c in solution["cells"] if _meta(c).get("grade")}
+        visible = {gid: strip_hidden(src) for gid, src in solved.items()}
     nb = copy.deepcopy(release)
     cells: list[dict] = []
     for cell in nb["cells"]:
         gid = _meta(cell).get("grade_id")
-        if gid in wrong and _meta(cell).get("solution"):
-            check = checks.get(f"{gid}_test")
-            if check is None:
-                raise KeyError(f"{gid} has no check cell `{gid}_test`")
-            for k, w in enumerate(wrong[gid]):
-                if w.hidden:
-                    continue
-                cells += [_code(MARK.format(k=k, gid=gid, why=w.why.replace("\n", " ")) + "\n" + w.source,
-                                len(cells)), _code(check, len(cells) + 1)]
-            cell["source"] = wrong[gid][0].source
-            cells.append(cell)
-            continue
-        if hidden_tests and _meta(cell).get("grade") and gid in solved_checks:
-            cell["source"] = solved_checks[gid]
+        if gid in answers and _meta(cell).get("solution"):
+            if gid in wrong:
+                if f"{gid}_test" not in solved:
+                    raise KeyError(f"{gid} has no check cell `{gid}_test`")
+                for k, w in enumerate(wrong[gid]):
+                    check = _without_markers(solved[f"{gid}_test"]) if w.hidden else visible[f"{gid}_test"]
+                    cells += [_code(MARK.format(k=k, gid=gid, why=w.why.replace("\n", " ")) + "\n" + w.source,
+                                    len(cells)), _code(check, len(cells) + 1)]
+            cell["source"] = answers[gid]
+        elif hidden_tests and _meta(cell).get("grade") and gid in solved:
+            cell["source"] = solved[gid]
         cells.append(cell)
-        if gid and gid.endswith("_test") and gid[:-5] in wrong:
-            cells.append(_code(answers[gid[:-5]], len(cells)))  # the right answer again, for the exercises after it
     nb["cells"] = cells
     return nb
+
+
+def case_cells(executed: dict) -> set[int]:
+    """Indices of the cells :func:`wrong_notebook` added (each wrong answer and its check copy)."""
+    marked = {i for i, c in enumerate(executed["cells"]) if re.match(r"# wrong answer \d+ to `", _src(c))}
+    return marked | {i + 1 for i in marked}
 
 
 def _text(cell: dict) -> str:
@@ -166,23 +172,17 @@ def _text(cell: dict) -> str:
 
 
 def hint_misses(executed: dict, wrong: dict[str, list[Wrong]]) -> list[str]:
-    """Every case whose check copy did not fail with a ``CheckFailed`` that shows its hint."""
+    """Every case whose check copy did not fail with a ``CheckFailed`` that shows its hint (or, for a
+    hidden case, the graded check's message)."""
     cells = executed["cells"]
     seen: dict[tuple[str, int], int] = {}
     for i, cell in enumerate(cells):
         m = re.match(r"# wrong answer (\d+) to `(\w+)`", _src(cell))
         if m:
             seen[(m.group(2), int(m.group(1)))] = i
-    graded = {_meta(c).get("grade_id"): _text(c) for c in cells if _meta(c).get("grade")}
     misses = []
     for gid, cases in wrong.items():
         for k, w in enumerate(cases):
-            if w.hidden:
-                check = graded.get(f"{gid}_test", "")
-                if "CheckFailed" not in check or " ".join(w.hint.split()) not in " ".join(check.split()):
-                    misses.append(f"{gid} #{k} ({w.why}): the graded check did not fail with {w.hint!r}: "
-                                  f"{check[:600] or 'no output'}")
-                continue
             i = seen.get((gid, k))
             if i is None or i + 1 >= len(cells):
                 misses.append(f"{gid} #{k} ({w.why}): not in the notebook")
