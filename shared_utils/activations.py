@@ -237,6 +237,16 @@ class ChannelStats:
     image_size: int
 
 
+def _spatial_reduce(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[int, int]]:
+    """Per image and channel of ``a`` (B, C, H, W): spatial max (B, C), its (row, col) (B, C, 2) and
+    spatial mean (B, C), on ``a``'s device, and the grid (H, W)."""
+    b, c, h, w = a.shape
+    # (B, H*W, C): a view of a channels-last tensor, and reducing over positions is vectorised over C
+    per_position = a.permute(0, 2, 3, 1).reshape(b, h * w, c)
+    mx, pos = per_position.max(dim=1)
+    return mx, torch.stack([pos // w, pos % w], dim=-1), per_position.mean(dim=1), (h, w)
+
+
 def _key(model: nn.Module, ids: Sequence[str], layers: Sequence[str], size: int, pre_relu: bool) -> str:
     digest = hashlib.sha256()
     # every weight counts: an edited copy of the model must never read the original's results
@@ -305,14 +315,10 @@ def channel_stats(
         with torch.no_grad():
             acts = _capture(model, preprocess(get(idx).to(device)), names, pre_relu, grad=False)
         for k, a in acts.items():
-            b, c, h, w = a.shape
-            grids[k] = (h, w)
-            # (B, H*W, C): a view of a channels-last tensor, and reducing over positions is vectorised over C
-            per_position = a.permute(0, 2, 3, 1).reshape(b, h * w, c)
-            mx, pos = per_position.max(dim=1)
+            mx, rc, mean, grids[k] = _spatial_reduce(a)
             parts[k]["max"].append(mx.cpu())
-            parts[k]["argmax"].append(torch.stack([pos // w, pos % w], dim=-1).cpu())
-            parts[k]["mean"].append(per_position.mean(dim=1).cpu())
+            parts[k]["argmax"].append(rc.cpu())
+            parts[k]["mean"].append(mean.cpu())
     result = {
         k: ChannelStats(k, torch.cat(v["max"]), torch.cat(v["argmax"]), torch.cat(v["mean"]), grids[k], image_size)
         for k, v in parts.items()

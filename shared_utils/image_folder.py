@@ -87,7 +87,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ._progress import bar
-from .activations import _capture
+from .activations import _capture, _spatial_reduce
 from .dataset_examples import TopExamples, receptive_field
 from .device import budget, fast_mode
 from .model import WeightsInfo, preprocess, weights_digest, weights_info
@@ -398,11 +398,8 @@ def _select(values: torch.Tensor, index: torch.Tensor, pos: torch.Tensor, k: int
 
 def _reduce(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[int, int]]:
     """Per image and channel of (B, C, H, W): spatial max, its (row, col), spatial mean (as ``channel_stats``)."""
-    b, c, h, w = a.shape
-    per_position = a.permute(0, 2, 3, 1).reshape(b, h * w, c)
-    mx, pos = per_position.max(dim=1)
-    rc = torch.stack([pos // w, pos % w], dim=-1)
-    return mx.float().cpu(), rc.cpu(), per_position.mean(dim=1).float().cpu(), (h, w)
+    mx, rc, mean, grid = _spatial_reduce(a)
+    return mx.float().cpu(), rc.cpu(), mean.float().cpu(), grid
 
 
 def _update(st: dict[str, torch.Tensor], mx: torch.Tensor, rc: torch.Tensor, mean: torch.Tensor,

@@ -610,12 +610,6 @@ def _type_into_cell(page: Any, index: int, source: str) -> None:
     page.keyboard.press("Escape")
 
 
-def _record(lab: str, **figures: Any) -> None:
-    """Per-lab figures of the browser run, for the closing note and CI: artifacts/browser/run-<lab>.json."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / f"run-{lab}.json").write_text(json.dumps(figures, indent=1, sort_keys=True))
-
-
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("lab", LABS)
 def test_a_student_runs_the_lab_and_gets_a_hint(lab_page: Any, lab: str) -> None:
@@ -623,6 +617,7 @@ def test_a_student_runs_the_lab_and_gets_a_hint(lab_page: Any, lab: str) -> None
     exercise's check says it is not done, cells that need it say they wait), every figure the kernel sent
     is on the page and no widget fails. Then the first exercise gets a likely wrong answer
     (tests/helpers/wrong_answers/): its check, run again, shows the hint that names the mistake."""
+    from helpers.artifacts import record
     from helpers.wrong_answers import wrong_answers
 
     path = f"labs/{lab}/{lab}.ipynb"
@@ -653,7 +648,7 @@ def test_a_student_runs_the_lab_and_gets_a_hint(lab_page: Any, lab: str) -> None
     save_screenshot(lab_page, f"{lab}-wrong-answer")
     assert " ".join(wrong.hint.split()) in shown, f"{exercise} ({wrong.why}): the check shows {shown[:800]!r}"
     assert not RAW_TRACEBACK.search(shown) and "checks.py" not in shown, f"internal frames on screen: {shown[:800]!r}"
-    _record(lab, run_all_s=round(run.seconds, 1), code_cells=len(run.prompts),
+    record("browser", f"run-{lab}", run_all_s=round(run.seconds, 1), code_cells=len(run.prompts),
             cells_ran=len(run.prompts) - len(run.unexecuted), figures=run.images,
             wrong_answer=f"{exercise}: {wrong.why}", wrong_answer_s=round(time.monotonic() - start, 1))
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.artifacts import record
 from helpers.cheat_answers import HARDCODED, TWIN_ANSWERS
 from helpers.cheats import TAMPERS, cheat_notebook
 from helpers.wrong_answers import case_cells, hint_misses, unearned_hints, wrong_answers, wrong_notebook
@@ -164,18 +165,11 @@ def test_solution_full_marks_and_untouched_release_zero(lab_id: str, tmp_path: P
     assert row["integrity"] == report and row["score"] == "0"
     html = (out / result.feedback).read_text()
     assert leaks(html, solution_nb, machine_prefixes((str(tmp_path), str(ROOT)))) == [], lab_id
-    _record(lab_id, max_score=solution.max_score, solution=solution.score, release=empty.score,
+    record("grading", f"battery-{lab_id}", max_score=solution.max_score, solution=solution.score, release=empty.score,
             wrong_answers=sum(len(v) for v in wrong.values()),
             cheat_bot=result.score, cheats=dict(sorted(used.items())), findings=len(result.integrity),
             twins={g: list(TWINS[g]) for g in sorted(used) if g in TWINS}, cheat_grade_s=round(result.seconds, 1),
             cheat_peak_mb=result.peak_mb)
-
-
-def _record(lab_id: str, **figures: object) -> None:
-    """Per-lab scores of the battery, for the closing note and CI: artifacts/grading/battery-<lab>.json."""
-    folder = ROOT / "artifacts" / "grading"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"battery-{lab_id}.json").write_text(json.dumps(figures, indent=1, sort_keys=True))
 
 
 @pytest.mark.parametrize("lab_id", LAB_IDS)

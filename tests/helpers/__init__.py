@@ -1,1 +1,1 @@
-"""Shared pieces of the test suite: cheating submissions for the honest-grading battery."""
+"""Shared pieces of the test suite: cheating submissions, likely wrong answers, recorded figures."""
