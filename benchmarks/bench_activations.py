@@ -15,6 +15,13 @@ comparison is about the model work only. The script checks that both ways give t
     .venv/bin/python benchmarks/bench_activations.py                 # all 1000 photos
     .venv/bin/python benchmarks/bench_activations.py --n 200
     .venv/bin/python benchmarks/bench_activations.py --quick         # smoke test, a few seconds
+    .venv/bin/python benchmarks/bench_activations.py --device cuda --amp
+
+Two further figures come from the same run. The FLOP bound: the multiply-adds of conv2d0 ... mixed3b
+per photo (counted from the model's own convolutions), timed at the rate this machine multiplies
+large float32 matrices (measured here, with the same threads): the course's time over that bound.
+With ``--amp``, the course pass runs a second time under ``torch.autocast`` (bfloat16 on a CPU,
+float16 on CUDA) and the script prints its time and how far its statistics are from float32's.
 """
 from __future__ import annotations
 
@@ -59,6 +66,41 @@ def per_image_loop(model: nn.Module, images: torch.Tensor, layers: list[str]) ->
     return {k: {s: torch.cat(v) for s, v in d.items()} for k, d in parts.items()}
 
 
+def multiply_adds(model: nn.Module, size: int, last: str = LAYERS[-1]) -> int:
+    """Multiply-adds of every convolution up to and including ``last``, for one photo at ``size`` px."""
+    from shared_utils.activations import capture
+
+    total = 0
+
+    def count(mod: nn.Conv2d, _inputs: tuple, out: torch.Tensor) -> None:
+        nonlocal total
+        kh, kw = mod.kernel_size
+        total += out[0].numel() * (mod.in_channels // mod.groups) * kh * kw
+
+    device = next(model.parameters()).device
+    handles = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        capture(model, torch.rand(1, 3, size, size, device=device), [last])
+    finally:
+        for h in handles:
+            h.remove()
+    return total
+
+
+def matmul_flops(device: torch.device, sync, n: int = 1536, repeats: int = 5) -> float:
+    """FLOP/s this machine reaches on a large float32 matrix product (the best of ``repeats``)."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        a @ b
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="imagenet-sample folder "
@@ -72,6 +114,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--target", type=float, default=1 / 3, help="course time must be <= target x loop time")
+    p.add_argument("--amp", action="store_true", help="also time the course pass in mixed precision "
+                   "(bfloat16 on a CPU, float16 on CUDA) and print its statistics' difference")
     p.add_argument("--quick", action="store_true", help="smoke test: 8 photos at 224 px, 1 thread")
     args = p.parse_args(argv)
     if args.quick:
@@ -125,6 +169,29 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             for got, want in ((st.max, ref[layer]["max"]), (st.mean, ref[layer]["mean"])):
                 worst = max(worst, float((got - want).abs().max() / want.abs().max().clamp_min(1e-12)))
             agree.append(float((st.argmax == ref[layer]["argmax"]).all(-1).float().mean()))
+    amp: dict[str, float] = {}
+    if args.amp:
+        dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+        with torch.autocast(device.type, dtype=dtype):
+            course()  # warm-up: the half-precision kernels are picked on first use
+            sync()
+            t0 = time.perf_counter()
+            half = course()
+            sync()
+            amp["s"] = time.perf_counter() - t0
+        for layer in LAYERS:
+            want = results["course"][layer]
+            for got, ref_t in ((half[layer].max, want.max), (half[layer].mean, want.mean)):
+                diff = float((got.float() - ref_t).abs().max() / ref_t.abs().max().clamp_min(1e-12))
+                amp["max_rel_diff"] = max(amp.get("max_rel_diff", 0.0), diff)
+            amp.setdefault("argmax_agree", 1.0)
+            amp["argmax_agree"] = min(amp["argmax_agree"],
+                                      float((half[layer].argmax == want.argmax).all(-1).float().mean()))
+        amp["dtype"] = str(dtype).replace("torch.", "")
+
+    macs = multiply_adds(model, args.size)
+    flops = matmul_flops(device, sync)
+    bound = 2 * macs * args.n / flops
     ratio = best["course"] / best["loop"]
     met = ratio <= args.target
     print(f"activation statistics (spatial max, argmax, mean per channel) of {', '.join(LAYERS)}")
@@ -143,8 +210,19 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     cpu_ratio = cpu["course"] / cpu["loop"]
     print(f"  CPU time of this process (best run): loop {cpu['loop']:.2f} s, course {cpu['course']:.2f} s, "
           f"ratio {cpu_ratio:.2f}; target {'met' if cpu_ratio <= args.target else 'NOT met'}")
+    print(f"  FLOP bound: {macs / 1e9:.2f} G multiply-adds per photo up to {LAYERS[-1]}; this machine multiplies "
+          f"float32 matrices at {flops / 1e9:.0f} GFLOP/s -> {1e3 * bound / args.n:.1f} ms/photo; "
+          f"course / bound = {best['course'] / bound:.1f} (target <= 1.5: "
+          f"{'met' if best['course'] <= 1.5 * bound else 'NOT met'})")
+    if amp:
+        print(f"  mixed precision ({amp['dtype']} autocast), course pass: {amp['s']:8.2f} s "
+              f"({1e3 * amp['s'] / args.n:.1f} ms/photo), {amp['s'] / best['course']:.2f}x the float32 time; "
+              f"statistics vs float32: max relative difference {amp['max_rel_diff']:.1e}, argmax agrees for "
+              f"{100 * amp['argmax_agree']:.1f}% of (photo, channel) pairs in the worst layer")
     out = {"course_s": best["course"], "loop_s": best["loop"], "ratio": ratio, "max_rel_diff": worst,
-           "cpu_ratio": cpu_ratio}
+           "cpu_ratio": cpu_ratio, "macs_per_photo": float(macs), "matmul_gflops": flops / 1e9,
+           "bound_s": bound, "bound_ratio": best["course"] / bound,
+           **{f"amp_{k}": v for k, v in amp.items() if k != "dtype"}}
     print("  (wall times on a busy shared machine are noisy: there, run with --threads 1 and read the CPU ratios)")
     return out
 

@@ -8,7 +8,8 @@ Equal work: the same steps, image size (128 px, resized to 224 before the model,
 parameterisation (``param.image``: FFT + colour decorrelation), transforms
 (``transform.standard_transforms``), optimiser (Adam, lr 0.05), objective (the pre-ReLU channel
 mean of each unit: lucent's ``channel("mixed3b_5x5_pre_relu_conv", unit - 320)``), float32, same
-device and threads. Before timing, the script checks that the course loop, with its fast kernels
+device and threads (``--amp`` adds a mixed-precision run of the course's render and its image
+difference from the float32 render). Before timing, the script checks that the course loop, with its fast kernels
 switched off, reproduces lucent's image exactly for the same seed.
 
 lucent's ``render_vis`` leaks ~138 forward hooks per call (it hooks every sub-module, never removes
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--target", type=float, default=0.5, help="course time must be <= target x lucent time")
+    p.add_argument("--amp", action="store_true", help="also time the course render in mixed precision "
+                   "(bfloat16 on a CPU, float16 on CUDA) and print its image difference from float32's")
     p.add_argument("--quick", action="store_true", help="smoke test: 2 units, 2 steps, 32 px, one run, 1 thread")
     args = p.parse_args(argv)
     if args.quick:
@@ -102,6 +105,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             best[name], cpu[name] = min(best[name], took), min(cpu[name], used)
             print(f"  (run: {name} {took:.2f} s wall, {used:.2f} s CPU)", flush=True)
             assert out.shape == (len(units), args.size, args.size, 3)
+    amp: dict[str, float] = {}
+    if args.amp:
+        full = course()
+        dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+        with torch.autocast(device.type, dtype=dtype):
+            sync()
+            t0 = time.perf_counter()
+            half = course()
+            sync()
+            amp["s"] = time.perf_counter() - t0
+        amp["image_diff"] = float(np.abs(half - full).max())
+        amp["image_diff_mean"] = float(np.abs(half - full).mean())
     hooks_after = hook_count(model)
     ratio = best["course"] / best["lucent"]
     met = ratio <= args.target
@@ -122,9 +137,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     cpu_ratio = cpu["course"] / cpu["lucent"]
     print(f"  CPU time of this process (best run): lucent {cpu['lucent']:.2f} s, course {cpu['course']:.2f} s, "
           f"ratio {cpu_ratio:.2f}; target {'met' if cpu_ratio <= args.target else 'NOT met'}")
+    if amp:
+        print(f"  mixed precision ({'float16' if device.type == 'cuda' else 'bfloat16'} autocast), course render: "
+              f"{amp['s']:8.2f} s, {amp['s'] / best['course']:.2f}x the float32 time; images vs float32's "
+              f"(pixels in [0, 1]): max |difference| {amp['image_diff']:.3f}, mean {amp['image_diff_mean']:.4f}")
     print("  (wall times on a busy shared machine are noisy: there, run with --threads 1 and read the CPU ratio)")
     return {"course_s": best["course"], "lucent_s": best["lucent"], "ratio": ratio, "check": check,
-            "cpu_ratio": cpu_ratio}
+            "cpu_ratio": cpu_ratio, **{f"amp_{k}": v for k, v in amp.items()}}
 
 
 if __name__ == "__main__":

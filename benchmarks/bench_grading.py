@@ -1,9 +1,11 @@
 """Benchmark: grading a class with one student at a time vs the default number of jobs.
 
-Both runs grade the same N copies of a realistic submission (a lab's solution, handed in by N
+The runs grade the same N copies of a realistic submission (a lab's solution, handed in by N
 students) with the grading command's own code (``tools.grade.grade_folder``, its sandbox when bwrap
-works), in one process, one after the other. The script checks that both gave every student the
-same scores, and prints students per minute for each, their ratio, the largest peak memory of one
+works), in one process, one after the other: 1 job, the default jobs, and the default jobs again with
+a fresh Python interpreter per student's grading child instead of a fork of the zygote that
+imported nbgrader once (tools/grade.py ``_Zygote``). The script checks that all runs gave every
+student the same scores, and prints students per minute for each, their ratios, the largest peak memory of one
 student, and an estimate of a 300-student class on a machine with ``--cores`` cores (an estimate
 from the measured rate, not a measurement).
 
@@ -47,11 +49,12 @@ def _class(folder: Path, notebook: Path, lab_id: str, n: int) -> Path:
     return folder
 
 
-def _grade(lab_id: str, subs: Path, out: Path, jobs: int, source: Path | None) -> tuple[float, list]:
+def _grade(lab_id: str, subs: Path, out: Path, jobs: int, source: Path | None, fork: bool = True
+           ) -> tuple[float, list]:
     from tools.grade import grade_folder
 
     t0 = time.perf_counter()
-    results = grade_folder(lab_id, subs, out, jobs=jobs, source=source, log=lambda _: None)
+    results = grade_folder(lab_id, subs, out, jobs=jobs, source=source, fork=fork, log=lambda _: None)
     return time.perf_counter() - t0, results
 
 
@@ -80,8 +83,10 @@ def main(argv: list[str] | None = None) -> dict:
         subs = _class(base / "subs", notebook, lab_id, n)
         one_s, one = _grade(lab_id, subs, base / "one", 1, source)
         many_s, many = _grade(lab_id, subs, base / "many", jobs, source)
-    same = [(r.student, r.score, r.cells) for r in one] == [(r.student, r.score, r.cells) for r in many]
-    graded = all(r.status == "graded" for r in one + many)
+        spawn_s, spawn = _grade(lab_id, subs, base / "spawn", jobs, source, fork=False)
+    scores = lambda rs: [(r.student, r.score, r.cells) for r in rs]  # noqa: E731
+    same = scores(one) == scores(many) == scores(spawn)
+    graded = all(r.status == "graded" for r in one + many + spawn)
     rate1, rate_j = 60 * n / one_s, 60 * n / many_s
     peak = max((r.peak_mb or 0.0) for r in one + many)
     # a class of 300 on --cores cores: the measured per-job rate, scaled by the jobs that machine gets
@@ -89,12 +94,15 @@ def main(argv: list[str] | None = None) -> dict:
     class_min = 300 / (per_job * a.cores)
     figures = {"lab": lab_id, "students": n, "jobs": jobs, "one_job_s": round(one_s, 1), "jobs_s": round(many_s, 1),
                "students_per_min_1": round(rate1, 2), "students_per_min_jobs": round(rate_j, 2),
-               "ratio": round(one_s / many_s, 2), "peak_mb": round(peak), "same_scores": same, "all_graded": graded,
+               "ratio": round(one_s / many_s, 2), "spawn_s": round(spawn_s, 1),
+               "fork_vs_spawn": round(many_s / spawn_s, 2), "peak_mb": round(peak), "same_scores": same, "all_graded": graded,
                "class_300_minutes_estimate": round(class_min, 1), "estimate_cores": a.cores}
     print(f"grading {n} copies of {lab_id}'s solution on {os.cpu_count()} cores:")
     print(f"  1 job:    {one_s:7.1f} s  {rate1:6.2f} students/min")
     print(f"  {jobs} jobs:   {many_s:7.1f} s  {rate_j:6.2f} students/min   ratio {one_s / many_s:.2f}x")
-    print(f"  same scores in both runs: {same}; all graded: {graded}; largest peak of one student: {peak:.0f} MB")
+    print(f"  {jobs} jobs, a fresh interpreter per student instead of a fork of the zygote: {spawn_s:7.1f} s;"
+          f" zygote / fresh: {many_s / spawn_s:.2f}")
+    print(f"  same scores in all runs: {same}; all graded: {graded}; largest peak of one student: {peak:.0f} MB")
     print(f"  estimate, not a measurement: 300 students on {a.cores} cores at this per-job rate: {class_min:.0f} min")
     if not (same and graded):
         raise SystemExit("the two runs disagree or a student was not graded: the comparison is void")

@@ -1,7 +1,9 @@
 """Get activations: any set of layers, one forward pass that stops early, hooks always removed.
 
->>> acts = capture(model, images01, ["conv2d2", "mixed3b"])      # dict layer -> (N, C, H, W)
->>> stats = channel_stats(model, sample, ["mixed3a", "mixed3b"])  # max/argmax/mean over 1000 photos
+Usage::
+
+    acts = capture(model, images01, ["conv2d2", "mixed3b"])      # dict layer -> (N, C, H, W)
+    stats = channel_stats(model, sample, ["mixed3a", "mixed3b"])  # max/argmax/mean over 1000 photos
 
 Inputs are pixels in [0, 1]; the model's own preprocessing (``x*255-117``) is applied here.
 The forward pass stops right after the deepest layer asked for, so asking for ``conv2d0`` costs

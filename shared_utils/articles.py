@@ -4,11 +4,10 @@ On the untrained stand-in, or in a short CPU preview, a course render says littl
 real unit does. The Distill Circuits articles published a picture of every unit of the first six
 layers and the figures of *Zoom In*; this module fetches them::
 
-    >>> from shared_utils.articles import article_unit_image, article_figure, ATTRIBUTION
-    >>> article_unit_image("3b:379")          # PIL image: the article's feature visualisation of 3b:379
-    >>> article_unit_image("4c:447") is None  # no per-unit picture of mixed4c in the articles
-    True
-    >>> article_figure("dog-circuit.png")     # a figure of Zoom In
+    from shared_utils.articles import article_unit_image, article_figure, ATTRIBUTION
+    article_unit_image("3b:379")          # PIL image: the article's feature visualisation of 3b:379
+    article_unit_image("4c:447") is None  # True: no per-unit picture of mixed4c in the articles
+    article_figure("dog-circuit.png")     # a figure of Zoom In
 
 Show them with :mod:`shared_utils.plot.articles`, which captions each picture
 "article (real InceptionV1)" and :data:`ATTRIBUTION`, and shows "article picture unavailable

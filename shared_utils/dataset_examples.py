@@ -1,11 +1,13 @@
 """Dataset examples: the photos, and the patches of them, that excite a unit most.
 
->>> ex = dataset_examples(model, sample, ["3b:379", "3b:406"], k=9)  # ONE activation pass for all units
->>> e = ex["3b:379"]
->>> e.indices, e.values, e.labels        # top-k photos of the sample, strongest first
->>> e.positions, e.boxes                 # where in the layer's grid, and which pixels that position sees
->>> crops = example_crops(sample, e)     # (k, 91, 91, 3): the receptive-field patch of each example
->>> receptive_field("mixed3b")           # ReceptiveField(size=91, jump=8, start=-38)
+Usage::
+
+    ex = dataset_examples(model, sample, ["3b:379", "3b:406"], k=9)  # ONE activation pass for all units
+    e = ex["3b:379"]
+    e.indices, e.values, e.labels        # top-k photos of the sample, strongest first
+    e.positions, e.boxes                 # where in the layer's grid, and which pixels that position sees
+    crops = example_crops(sample, e)     # (k, 91, 91, 3): the receptive-field patch of each example
+    receptive_field("mixed3b")           # ReceptiveField(size=91, jump=8, start=-38)
 
 What a student does with it: compare a unit's feature visualisation with the real images it
 responds to (docs/science.md §2.2, §4.3), and check a label ("curve detector") against the crops

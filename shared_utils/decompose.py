@@ -2,13 +2,15 @@
 
 What a student does with it (docs/science.md §4.2, §6.2, §7, §9):
 
->>> e = expanded_weights(model, "maxpool1", hf_lf_units)      # (15, 192, 5, 5)
->>> f = one_sided_nmf(e, 2)                                    # HF / LF factors of conv2d2
->>> f.channel[0].topk(5)                                       # the conv2d2 units of factor 0 (>= 0)
->>> f.coefficients.shape                                       # (15, 2, 5, 5): signed spatial maps
->>> s = svd_abs(direct_weights(model, "conv2d0", "conv2d1"))   # |W| of the first two layers
->>> plus, minus = singular_groups(s, 1, side="in")             # split by sign on vector 1 (the second)
->>> labels = taxonomy_labels("conv2d0")                        # 'Gabor Filters', 'Color Contrast', ...
+Usage::
+
+    e = expanded_weights(model, "maxpool1", hf_lf_units)      # (15, 192, 5, 5)
+    f = one_sided_nmf(e, 2)                                    # HF / LF factors of conv2d2
+    f.channel[0].topk(5)                                       # the conv2d2 units of factor 0 (>= 0)
+    f.coefficients.shape                                       # (15, 2, 5, 5): signed spatial maps
+    s = svd_abs(direct_weights(model, "conv2d0", "conv2d1"))   # |W| of the first two layers
+    plus, minus = singular_groups(s, 1, side="in")             # split by sign on vector 1 (the second)
+    labels = taxonomy_labels("conv2d0")                        # 'Gabor Filters', 'Color Contrast', ...
 
 **Axes.** Every function factors over one *channel* axis (default: the input-channel axis
 ``-3`` of a (..., C, H, W) weight tensor, or the last axis of a 2-D matrix). The result has

@@ -4,13 +4,13 @@ Many features come in families of rotated, mirrored or hue-shifted copies, and t
 two such families repeat one pattern, transformed (*Naturally Occurring Equivariance*, Olah et al.
 2020; docs/science.md §8). A student measures that with plain tensors, no model needed::
 
-    >>> fam = kernel_family("curve", angles=range(0, 360, 36), size=7)          # (10, 7, 7)
-    >>> equivariance_score(fam, angles=range(0, 360, 36))                       # ~1: rotated copies
-    >>> equivariance_score(fam[torch.randperm(10)], angles=range(0, 360, 36))   # low: order broken
-    >>> W = equivariant_weights(out_angles, in_angles)                         # (n_out, n_in, 7, 7)
-    >>> equivariance_score(W, out_angles, in_angles)                           # family -> family
-    >>> reflection_score(w_left, w_right)                                       # mirror images?
-    >>> invariance_ratio(pool_family(centre_responses(fam, lines), "max"))     # equivariant -> invariant
+    fam = kernel_family("curve", angles=range(0, 360, 36), size=7)          # (10, 7, 7)
+    equivariance_score(fam, angles=range(0, 360, 36))                       # ~1: rotated copies
+    equivariance_score(fam[torch.randperm(10)], angles=range(0, 360, 36))   # low: order broken
+    W = equivariant_weights(out_angles, in_angles)                         # (n_out, n_in, 7, 7)
+    equivariance_score(W, out_angles, in_angles)                           # family -> family
+    reflection_score(w_left, w_right)                                       # mirror images?
+    invariance_ratio(pool_family(centre_responses(fam, lines), "max"))     # equivariant -> invariant
 
 and then on InceptionV1's expanded weights (:func:`shared_utils.weights.expanded_weights`) or the
 Curve Circuits AANN weights (``curve_circuits/aann_weights_3a_to_3b.json``).

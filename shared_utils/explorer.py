@@ -1,9 +1,11 @@
 """Neuron explorer: browse InceptionV1 one unit at a time in a notebook, and walk its circuits.
 
->>> from shared_utils.explorer import explore
->>> explore(model, "3b:379")                 # a widget: make it the last line of a cell
->>> ex = explore(model, "4c:447", sample=imagenet_sample()); ex
->>> ex.go("mixed4b 237"); ex.back(); ex.unit  # the same moves from code
+Usage::
+
+    from shared_utils.explorer import explore
+    explore(model, "3b:379")                 # a widget: make it the last line of a cell
+    ex = explore(model, "4c:447", sample=imagenet_sample()); ex
+    ex.go("mixed4b 237"); ex.back(); ex.unit  # the same moves from code
 
 What a student does with it: pick a layer and a unit (or type any id: ``4c:447``, ``mixed4c 447``,
 ``mixed4c_5x5:63``, or just ``447`` for a unit of the layer on screen) and see, for that unit,
@@ -232,9 +234,12 @@ def tuning_stimulus(layer: str, settings: ExplorerSettings) -> tuple[int, tuple[
 class ExplorerState:
     """Which unit is on screen, where we came from, and the last input error. No widgets.
 
-    >>> s = ExplorerState("3b:379"); s.go("4c:447"); s.unit.short
+    >>> s = ExplorerState("3b:379")
+    >>> s.go("4c:447")                   # True: the unit changed
+    True
+    >>> s.unit.short
     '4c:447'
-    >>> s.back(); s.unit.short
+    >>> _ = s.back(); s.unit.short
     '3b:379'
     """
 

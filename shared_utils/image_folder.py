@@ -1,14 +1,16 @@
 """Activation passes over any image folder: dataset examples, channel statistics and activation
 distributions over your own 50,000-photo ImageNet validation set, not just the 1000-photo sample.
 
->>> from shared_utils.image_folder import image_folder, folder_stats, merge_folder_stats
->>> val = image_folder("/data/imagenet/val")       # <wnid>/<file>.JPEG (or a flat folder, or a list of paths)
->>> len(val), val.ids[0], val.labels[0]            # 50000, 'n01440764/ILSVRC2012_val_00000293.JPEG', 'n01440764'
->>> stats = folder_stats(model, val, ["mixed3b", "mixed4a"], k=16, cache="~/zoom-in-stats")
->>> ex = stats.top_examples("3b:379", k=9)        # a TopExamples, as dataset_examples returns
->>> show_dataset_examples(ex, val)                 # shared_utils.plot.features: crops come from the folder
->>> stats.summary("mixed3b").mean                  # per channel: mean activation over all photos
->>> stats.distribution("3b:379")                   # histogram of the unit's per-photo spatial maxima
+Usage::
+
+    from shared_utils.image_folder import image_folder, folder_stats, merge_folder_stats
+    val = image_folder("/data/imagenet/val")       # <wnid>/<file>.JPEG (or a flat folder, or a list of paths)
+    len(val), val.ids[0], val.labels[0]            # 50000, 'n01440764/ILSVRC2012_val_00000293.JPEG', 'n01440764'
+    stats = folder_stats(model, val, ["mixed3b", "mixed4a"], k=16, cache="~/zoom-in-stats")
+    ex = stats.top_examples("3b:379", k=9)        # a TopExamples, as dataset_examples returns
+    show_dataset_examples(ex, val)                 # shared_utils.plot.features: crops come from the folder
+    stats.summary("mixed3b").mean                  # per channel: mean activation over all photos
+    stats.distribution("3b:379")                   # histogram of the unit's per-photo spatial maxima
 
 ``dataset_examples(model, "/data/imagenet/val", "3b:379 3b:406")`` takes the same streaming path
 when given a folder, a list of paths or an :class:`ImageFolder`.

@@ -4,13 +4,11 @@ Accuracy on the ImageNet sample (Lab 8, ``run.py verify`` row A0) needs to know 
 the model is which class. Lucid published that list in a Google Cloud bucket that is gone; the
 course uses the copy lucent ships, pinned by commit and SHA-256 (``manifests/inceptionv1_labels.json``)::
 
-    >>> from shared_utils.labels import inceptionv1_classes, output_index, sample_targets
-    >>> classes = inceptionv1_classes()          # 1008 OutputClass entries, one per logit
-    >>> classes[1]
-    OutputClass(index=1, synset='n02119789', name='kit fox')
-    >>> output_index("n02119789")
-    1
-    >>> targets = sample_targets(imagenet_sample())   # (1000,) indices into the 1008 outputs
+    from shared_utils.labels import inceptionv1_classes, output_index, sample_targets
+    classes = inceptionv1_classes()          # 1008 OutputClass entries, one per logit
+    classes[1]                               # OutputClass(index=1, synset='n02119789', name='kit fox')
+    output_index("n02119789")                # 1
+    targets = sample_targets(imagenet_sample())   # (1000,) indices into the 1008 outputs
 
 **The file.** ``old_imagenet_labels.txt`` from greentfrapp/lucent
 (``lucent/modelzoo/misc/old_imagenet_labels.txt``, added in commit 461c50e, pinned at 6123386;

@@ -1,8 +1,10 @@
 """Load Lucid's InceptionV1, the model of the Circuits thread, with its real weights.
 
->>> model = load_inceptionv1()                 # real weights: cached download, checked
->>> model = load_inceptionv1("inception5h.pth")  # a file you downloaded yourself
->>> model = load_inceptionv1("untrained")      # random stand-in for tests: NOT the real model
+Usage::
+
+    model = load_inceptionv1()                 # real weights: cached download, checked
+    model = load_inceptionv1("inception5h.pth")  # a file you downloaded yourself
+    model = load_inceptionv1("untrained")      # random stand-in for tests: NOT the real model
 
 The real weights are ProGamerGov's conversion of the "inception5h" graph that lucent also uses
 (docs/science.md §1.1). They are downloaded once, with a progress bar, into the course cache

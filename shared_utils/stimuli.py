@@ -2,10 +2,10 @@
 
 A student draws whole sweeps at once and feeds them to a model::
 
-    >>> imgs = curve_sweep(range(0, 360, 2), radii=[20, 40, 60])   # (3, 180, 3, 224, 224) in [0, 1]
-    >>> edges = edge(torch.arange(0, 360, 5.0))                    # (72, 3, 224, 224)
-    >>> hl = high_low([0, 180])                                    # texture on opposite sides
-    >>> spun = rotate(photo, torch.arange(0, 360, 10.0))           # (36, 3, 224, 224)
+    imgs = curve_sweep(range(0, 360, 2), radii=[20, 40, 60])   # (3, 180, 3, 224, 224) in [0, 1]
+    edges = edge(torch.arange(0, 360, 5.0))                    # (72, 3, 224, 224)
+    hl = high_low([0, 180])                                    # texture on opposite sides
+    spun = rotate(photo, torch.arange(0, 360, 10.0))           # (36, 3, 224, 224)
 
 Every function returns float images ``(N, 3, S, S)`` with pixels in [0, 1]. Parameters accept a
 number, a list or a 1-D tensor, and broadcast against each other, so a sweep is computed by **batched

@@ -2,10 +2,10 @@
 
 A student measures a unit's radial tuning curve and compares it with the article's::
 
-    >>> tc = tuning_curve(model, "3b:379")                      # curves, 0-358 deg, max over radius
-    >>> preferred_orientation(tc), tuning_width(tc), echo(tc)
-    >>> ref = article_curves("mixed3b", units=["3b:379"])[0]     # the Curve Detectors article's data
-    >>> summarize(article_curves("mixed3b"))                     # the docs/science.md §2.3 table
+    tc = tuning_curve(model, "3b:379")                      # curves, 0-358 deg, max over radius
+    preferred_orientation(tc), tuning_width(tc), echo(tc)
+    ref = article_curves("mixed3b", units=["3b:379"])[0]     # the Curve Detectors article's data
+    summarize(article_curves("mixed3b"))                     # the docs/science.md §2.3 table
 
 Metrics (docs/science.md §2.3, §13 B):
 

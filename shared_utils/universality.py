@@ -5,10 +5,10 @@ what they respond to: every channel of every conv layer is shown the same synthe
 InceptionV1's curve and HF/LF detectors (:mod:`shared_utils.stimuli`), and its orientation tuning
 is measured with :mod:`shared_utils.tuning`::
 
-    >>> net = load_torchvision("alexnet")          # real weights if they can be had, else untrained (says so)
-    >>> scan = scan_model(net.model, name="alexnet", note=net.note)
-    >>> print(scan.table())                           # per layer: channels, curve-like, HF/LF, depth
-    >>> plot_depth_profile([scan, ...])               # fraction of detectors against depth
+    net = load_torchvision("alexnet")          # real weights if they can be had, else untrained (says so)
+    scan = scan_model(net.model, name="alexnet", note=net.note)
+    print(scan.table())                           # per layer: channels, curve-like, HF/LF, depth
+    plot_depth_profile([scan, ...])               # fraction of detectors against depth
 
 **What counts as a detector** (tunable thresholds, defaults below). They are the course's choice,
 inferred from the articles' descriptions, not the articles' own definitions, and they were set by

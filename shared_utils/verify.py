@@ -8,8 +8,8 @@ Instructors run this before teaching, wherever the real weights can be had (Cola
 
 and in a notebook::
 
-    >>> from shared_utils.verify import report
-    >>> report()                                       # an HTML table; report(model) for a loaded model
+    from shared_utils.verify import report
+    report()                                       # an HTML table; report(model) for a loaded model
 
 It prints one row per claim: its id (the §13 number), the claim, the article's value (with its
 science.md section), what this run measured, and a verdict:

@@ -2,11 +2,13 @@
 
 What a student does with it (docs/science.md §3, §4.2, §5, §9, §13 C-F):
 
->>> w = direct_weights(model, "conv2d1", "conv2d2:100")          # (64, 3, 3): the conv's own kernel
->>> e = expanded_weights(model, "mixed3a", "3b:379")             # (256, 5, 5): through the 5x5 bottleneck
->>> e = expanded_weights(model, "3a:147", "3b:379")              # (5, 5): one pair of neurons
->>> for c in top_inputs(model, "3b:379", k=10): print(c)          # "src -> dst  sum <signed>  L2 <norm>"
->>> edited = with_expanded_weights(model, curves_3b, "drop_negative", src=early_curves_3a)
+Usage::
+
+    w = direct_weights(model, "conv2d1", "conv2d2:100")          # (64, 3, 3): the conv's own kernel
+    e = expanded_weights(model, "mixed3a", "3b:379")             # (256, 5, 5): through the 5x5 bottleneck
+    e = expanded_weights(model, "3a:147", "3b:379")              # (5, 5): one pair of neurons
+    for c in top_inputs(model, "3b:379", k=10): print(c)          # "src -> dst  sum <signed>  L2 <norm>"
+    edited = with_expanded_weights(model, curves_3b, "drop_negative", src=early_curves_3a)
 
 **Direct weights** are a convolution's own kernel, for two layers that the network connects
 directly: ``conv2d1 -> conv2d2``, ``mixed3a -> mixed3b_1x1``, a bottleneck -> its 3x3/5x5 conv.

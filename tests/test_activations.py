@@ -170,10 +170,23 @@ def test_benchmark_smoke(capsys) -> None:
     """The benchmark runs, and the course pass and the per-image loop compute the same statistics."""
     from benchmarks.bench_activations import main
 
-    result = main(["--quick"])
+    result = main(["--quick", "--amp"])
     assert result["max_rel_diff"] < 1e-4
     assert result["course_s"] > 0 and result["loop_s"] > 0
-    assert "ratio course/loop" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ratio course/loop" in out and "FLOP bound" in out and "mixed precision" in out
+    # bfloat16 keeps 8 bits of mantissa: statistics within a few percent of float32's, not equal to them
+    assert 0 < result["amp_max_rel_diff"] < 0.1
+    assert result["bound_s"] > 0 and result["bound_ratio"] > 0
+
+
+def test_multiply_adds_counts_the_convolutions_that_ran(model) -> None:
+    """conv2d0 is a 7x7 convolution, 3 -> 64 channels, stride 2: 112 x 112 x 64 outputs of 3 x 49 terms each."""
+    from benchmarks.bench_activations import multiply_adds
+
+    assert multiply_adds(model, 224, "conv2d0") == 112 * 112 * 64 * 3 * 7 * 7
+    # conv2d1 adds a 1x1 convolution 64 -> 64 on the 56 x 56 grid after the first pool
+    assert multiply_adds(model, 224, "conv2d1") - multiply_adds(model, 224, "conv2d0") == 56 * 56 * 64 * 64
 
 
 # ----------------------------------------------------------------------------- bad input: a clear error before running

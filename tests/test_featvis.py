@@ -309,7 +309,8 @@ def test_benchmark_smoke(capsys) -> None:
     """The benchmark runs; with its fast kernels off, the course's render equals lucent's render_vis."""
     from benchmarks.bench_featvis import main
 
-    result = main(["--quick"])
+    result = main(["--quick", "--amp"])
+    assert 0 <= result["amp_image_diff"] <= 1 and result["amp_s"] > 0
     # float32 round-off after 2 Adam steps; threaded reductions make it vary between runs (1e-6 to 2e-5 seen)
     assert result["check"] < 1e-4
     assert result["course_s"] > 0 and result["lucent_s"] > 0

@@ -426,6 +426,38 @@ def test_wall_clock_limit_crash_and_stray_processes(tmp_path: Path) -> None:
     assert not list(work.rglob("late.txt")), "a process started by a student outlived its grading"
 
 
+WHOAMI = ("import os, pathlib\npathlib.Path('who.txt').write_text(os.environ['HOME'] + ' '"
+          " + os.environ['ZOOM_IN_GRADE_TOKEN'])\n") + GOOD
+
+
+@pytest.mark.slow
+def test_one_zygote_serves_every_student_in_a_fresh_child(tmp_path: Path) -> None:
+    """The grading children fork from one zygote (nbgrader imported once): after a student is killed
+    at the time limit, the next is still graded, and each kernel has its own home and token."""
+    from tools.grade import Grader, Limits, find_submissions
+
+    source = _tiny_lab(tmp_path)
+    subs, work = tmp_path / "subs", tmp_path / "work"
+    for name, answer in [("a_hang", HANG), ("b_who", WHOAMI), ("c_who", WHOAMI)]:
+        _write(subs / name / "tiny.ipynb", _tiny_nb(answer))
+    grader = Grader("tiny", tmp_path / "out", source=source, work=work, keep_work=True,
+                    limits=Limits(timeout=15, cell_timeout=120), log=lambda _: None)
+    try:
+        results = grader.grade_all(find_submissions(subs, "tiny"), jobs=1)
+        zygotes = [z.proc.pid for z in grader._zygotes]
+    finally:
+        grader.close()
+    by = {r.student: r for r in results}
+    assert (by["a_hang"].status, by["a_hang"].score) == ("timeout", None), by["a_hang"].message
+    # graded, at 0: the static reading flags an answer that reads os.environ (tools/integrity.py)
+    assert [(by[s].status, by[s].score) for s in ("b_who", "c_who")] == [("graded", 0.0)] * 2
+    assert len(zygotes) == 1, "a new zygote was started: the killed student's child took it down"
+    seen = [(work / f"s{i:03d}" / "course" / "autograded" / f"{s}" / "tiny" / "who.txt").read_text().split()
+            for i, s in ((1, "b_who"), (2, "c_who"))]
+    assert [Path(home).parent.name for home, _ in seen] == ["s001", "s002"]
+    assert seen[0][1] != seen[1][1]
+
+
 @pytest.mark.slow
 def test_without_a_sandbox_writes_are_detected(tmp_path: Path) -> None:
     source = _tiny_lab(tmp_path)

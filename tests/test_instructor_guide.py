@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import types
 from pathlib import Path
 
 import yaml
@@ -38,6 +39,8 @@ def _commands() -> list[list[str]]:
     for lang, text in _blocks():
         if lang == "yaml":
             doc = yaml.safe_load(text)
+            if doc.get("kind") != "Job":
+                continue
             for c in doc["spec"]["template"]["spec"]["containers"]:
                 text = "\n".join(c.get("args", []))
         text = text.replace("\\\n", " ")
@@ -76,6 +79,56 @@ def test_the_scheduler_recipes_agree_with_their_shard_counts() -> None:
     slurm = next(t for _, t in _blocks() if "#SBATCH" in t)
     first, last = re.search(r"#SBATCH --array=(\d+)-(\d+)", slurm).groups()
     assert first == "1" and re.search(r'--shard "\$\{SLURM_ARRAY_TASK_ID\}/(\d+)"', slurm).group(1) == last
+
+
+def test_the_zero_to_jupyterhub_recipe_fits_together() -> None:
+    """The hub's config.yaml (6.1): the exchange its users read is the volume they mount; the grading
+    hook gives instructors, and only them, the claim the scheduler recipe's Job grades from."""
+    yaml_blocks = [yaml.safe_load(t) for lang, t in _blocks() if lang == "yaml"]
+    (hub,) = [d for d in yaml_blocks if "singleuser" in d]
+    (job,) = [d for d in yaml_blocks if d.get("kind") == "Job"]
+    single = hub["singleuser"]
+    (nbgrader_file,) = [f for f in single["extraFiles"].values() if f["mountPath"].endswith("nbgrader_config.py")]
+    assert nbgrader_file["mountPath"] == "/etc/jupyter/nbgrader_config.py"  # read by every user's server
+    config = _Config()
+    exec(nbgrader_file["stringData"], {"get_config": lambda: config})
+    mounts = {m["mountPath"]: m["name"] for m in single["storage"]["extraVolumeMounts"]}
+    assert config["Exchange"]["root"] in mounts, "the exchange the config names is not mounted"
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in single["storage"]["extraVolumes"]}
+    assert set(mounts.values()) <= set(claims)
+
+    c = _Config()
+    (hook_src,) = hub["hub"]["extraConfig"].values()
+    exec(hook_src, {"c": c})
+    hook = c["KubeSpawner"]["pre_spawn_hook"]
+    instructors = hub["hub"]["config"]["JupyterHub"]["load_groups"]["instructors"]["users"]
+    job_claim = job["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    job_mount = job["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"]
+    for user, groups in [(instructors[0], ["instructors"]), ("student1", [])]:
+        spawner = types.SimpleNamespace(volumes=[{"name": "home"}], volume_mounts=[{"name": "home"}],
+                                        user=types.SimpleNamespace(name=user, groups=[
+                                            types.SimpleNamespace(name=g) for g in groups]))
+        hook(spawner)
+        got = {v["name"]: v.get("persistentVolumeClaim", {}).get("claimName") for v in spawner.volumes}
+        if groups:
+            assert job_claim in got.values(), "instructors do not get the claim the Job grades"
+            assert {"mountPath": job_mount, "name": "grading"} in spawner.volume_mounts
+            assert spawner.cpu_limit >= 2
+        else:
+            assert got == {"home": None}, "a student's server would see the course root and the grades"
+    text = GUIDE.read_text()
+    assert "python3 /course/run.py grade lab03_high_low /data/submitted" in text
+    assert job["spec"]["template"]["spec"]["containers"][0]["workingDir"] == "/course"
+
+
+class _Config(dict):
+    """Enough of traitlets' config object for ``c.Section.trait = value``."""
+
+    def __getattr__(self, name: str) -> "_Config":
+        return self.setdefault(name, _Config())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self[name] = value
 
 
 def test_the_guide_shows_the_commands_it_promises() -> None:

@@ -9,7 +9,8 @@ flat ``<student>.ipynb``. It is only read, never changed. For every student the 
 1. builds a fresh private nbgrader course root (the assignment generated from ``solutions/<lab>``,
    with its own gradebook, which holds the hidden tests);
 2. repairs the notebook's grading metadata if Colab or an editor dropped it (tools/colab_repair.py);
-3. runs ``nbgrader autograde`` in a child process with a wall-clock limit (``--timeout``: the whole
+3. runs ``nbgrader autograde`` in a child process of its own (forked from a zygote that imported
+   nbgrader once per job, so that import is not paid per student: ``_Zygote``) with a wall-clock limit (``--timeout``: the whole
    process tree is killed when it expires), an address-space limit (``--memory``, inherited by the
    kernel) and nbgrader's per-cell limit (``--cell-timeout``), with HOME, TMPDIR and the working
    directory inside that private root;
@@ -42,6 +43,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -423,11 +425,12 @@ def _track(pid: int, tracked: dict[int, float]) -> float:
     return rss / 2**20
 
 
-def _kill_tree(proc: subprocess.Popen, tracked: dict[int, float], token: str) -> None:
-    """Kill the child, everything it started (even in other sessions) and anything carrying its token."""
+def _kill_tree(pid: int, tracked: dict[int, float], token: str) -> None:
+    """Kill the child ``pid`` (a session leader), everything it started (even in other sessions) and
+    anything carrying its token. The caller reaps the child itself."""
     import psutil
 
-    _track(proc.pid, tracked)
+    _track(pid, tracked)
     victims = []
     for pid, created in tracked.items():
         try:
@@ -443,7 +446,7 @@ def _kill_tree(proc: subprocess.Popen, tracked: dict[int, float], token: str) ->
         except psutil.Error:
             pass
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     for p in victims:
@@ -452,7 +455,96 @@ def _kill_tree(proc: subprocess.Popen, tracked: dict[int, float], token: str) ->
         except psutil.Error:
             pass
     psutil.wait_procs(victims, timeout=10)
-    proc.wait()
+
+
+class _Zygote:
+    """A process that has imported nbgrader once and forks one fresh child per student.
+
+    Each child is what ``python -m tools.grade --one`` would be: a new session, the student's own
+    environment, working folder, log and resource limits, then :func:`_child`. Only the grader's own
+    code (nbgrader, nbformat) is shared, read-only, from before any student ran; student code runs
+    in the kernel the child starts, never in this process. One zygote serves one job at a time.
+    """
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tools.grade", "--zygote"], cwd=cwd, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     bufsize=0, start_new_session=True)
+        self._buf = b""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def line(self, timeout: float | None) -> str | None:
+        """The zygote's next line; None when none came within ``timeout``; '' when it has gone."""
+        import select
+
+        while b"\n" not in self._buf:
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            if not ready:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                return ""
+            self._buf += chunk
+        text, self._buf = self._buf.split(b"\n", 1)
+        return text.decode()
+
+    def start(self, spec: Path, env: dict[str, str], cwd: Path, log: Path) -> int:
+        self.proc.stdin.write((json.dumps({"spec": str(spec), "env": env, "cwd": str(cwd), "log": str(log)})
+                               + "\n").encode())
+        reply = self.line(60)
+        if not reply or not reply.startswith("started "):
+            raise RuntimeError(f"the grading zygote did not start a child (it said {reply!r})")
+        return int(reply.split()[1])
+
+    def close(self) -> None:
+        if self.alive():
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _zygote_main() -> int:
+    """``python -m tools.grade --zygote``: import the grading child's modules, then fork per request."""
+    import nbformat  # noqa: F401  (the imports _child makes: paid here once, not once per student)
+    from nbgrader.apps import NbGraderAPI  # noqa: F401
+    from nbgrader.coursedir import CourseDirectory  # noqa: F401
+
+    from . import colab_repair, nbgrader_run  # noqa: F401
+
+    out = sys.stdout.buffer
+    for raw in sys.stdin.buffer:
+        req = json.loads(raw)
+        pid = os.fork()
+        if pid == 0:  # the student's child: never returns to this loop
+            rc = 1
+            try:
+                os.setsid()
+                os.chdir(req["cwd"])
+                fd = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(fd, 1)
+                os.dup2(fd, 2)
+                os.environ.clear()
+                os.environ.update(req["env"])
+                rc = _child(Path(req["spec"]))
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(rc)
+        out.write(f"started {pid}\n".encode())
+        out.flush()
+        _, status = os.waitpid(pid, 0)
+        out.write(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+        out.flush()
+    return 0
 
 
 def _tail(text: str, n: int = 1500) -> str:
@@ -464,7 +556,8 @@ class Grader:
 
     def __init__(self, lab_id: str, out: Path, *, source: Path | None = None, limits: Limits = Limits(),
                  sandbox: str = "auto", feedback: bool = False, work: Path | None = None,
-                 keep_work: bool = False, watch: list[Path] | None = None, log=print) -> None:
+                 keep_work: bool = False, watch: list[Path] | None = None, fork: bool = True,
+                 log=print) -> None:
         self.lab_id = lab_id
         self.source = Path(source) if source else ROOT / "solutions" / lab_id
         if not (self.source / f"{lab_id}.ipynb").is_file():
@@ -497,6 +590,9 @@ class Grader:
         self.watch = [Path(p).resolve() for p in (watch or [])]
         self.submissions = self.work  # set by grade_folder; watched when there is no sandbox
         self.detect, self.threads = True, 0
+        #: fork each student's grading child from a zygote that imported nbgrader once (see _Zygote)
+        self.fork = fork
+        self._local, self._zygote_lock, self._zygotes = threading.local(), threading.Lock(), []
         self.lab = _generate_lab(lab_id, self.source, self.work)
 
     # -- one student -------------------------------------------------------------------------
@@ -575,26 +671,59 @@ class Grader:
         env = _child_env(root, runtime, token, self.limits.memory_mb)
         if self.threads:  # students graded side by side share the cores
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(self.threads)
-        cmd = [sys.executable, "-m", "tools.grade", "--one", str(root / "spec.json")]
         tracked: dict[int, float] = {}
-        with open(root / "child.log", "wb") as logf:
-            proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=logf,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + self.limits.timeout
-        timed_out, peak = False, 0.0
-        try:
-            while True:
+        zygote = self._zygote()
+        if zygote is None:  # no fork here: a fresh interpreter per student
+            with open(root / "child.log", "wb") as logf:
+                proc = subprocess.Popen([sys.executable, "-m", "tools.grade", "--one", str(root / "spec.json")],
+                                        cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=logf,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            pid = proc.pid
+
+            def finished(timeout: float) -> int | None:
                 try:
-                    proc.wait(timeout=0.5)
-                    break
+                    return proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
-                    peak = max(peak, _track(proc.pid, tracked))  # sampled every 0.5 s: the kernel's tree too
+                    return None
+        else:
+            pid = zygote.start(root / "spec.json", env, root, root / "child.log")
+
+            def finished(timeout: float) -> int | None:
+                reply = zygote.line(timeout)
+                if reply is None:
+                    return None
+                return int(reply.split()[1]) if reply.startswith("exit ") else -signal.SIGKILL
+        deadline = time.monotonic() + self.limits.timeout
+        timed_out, peak, rc = False, 0.0, None
+        try:
+            while rc is None:
+                rc = finished(0.5)
+                if rc is None:
+                    peak = max(peak, _track(pid, tracked))  # sampled every 0.5 s: the kernel's tree too
                     if time.monotonic() > deadline:
                         timed_out = True
                         break
         finally:  # also on Ctrl-C: the child runs in its own session and would not get the signal
-            _kill_tree(proc, tracked, token)
-        return timed_out, proc.returncode, peak
+            _kill_tree(pid, tracked, token)
+            if rc is None:
+                rc = finished(30)
+                if rc is None and zygote is not None:  # a zygote that does not answer is not reused
+                    zygote.proc.kill()
+        return timed_out, -signal.SIGKILL if rc is None else rc, peak
+
+    def _zygote(self) -> _Zygote | None:
+        """This job's zygote (one per grading thread), started on first use; None where fork is missing."""
+        if not self.fork or not hasattr(os, "fork"):
+            return None
+        z = getattr(self._local, "zygote", None)
+        if z is None or not z.alive():
+            env = {k: v for k, v in os.environ.items() if not _SECRET_ENV.search(k)}
+            env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                                               if p])
+            z = self._local.zygote = _Zygote(env, self.work)
+            with self._zygote_lock:
+                self._zygotes.append(z)
+        return z
 
     def _collect(self, sub: Submission, sid: str, root: Path, timed_out: bool, rc: int,
                  result: StudentResult) -> None:
@@ -706,6 +835,9 @@ class Grader:
             return list(pool.map(one, items))
 
     def close(self) -> None:
+        for z in self._zygotes:
+            z.close()
+        self._zygotes.clear()
         if self.keep_work:
             return
         if self.own_work:
@@ -957,6 +1089,8 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--one"]:
         return _child(Path(args[1]))
+    if args[:1] == ["--zygote"]:
+        return _zygote_main()
     if args[:1] == ["merge"]:
         return _merge_main(args[1:])
     a = parser().parse_args(args)

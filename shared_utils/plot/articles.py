@@ -1,8 +1,10 @@
 """The articles' own pictures, drawn beside the course's: "this is what the real unit looks like".
 
->>> fig, ax = plt.subplots(); draw_article_unit(ax, "3b:379")      # any axes, also a bare Figure's
->>> show_beside_article(render_units(model, "3b:379 3b:406"))       # your renders above, the article's below
->>> show_article_figure("dog-circuit.png")                          # a Zoom In figure, captioned
+Usage::
+
+    fig, ax = plt.subplots(); draw_article_unit(ax, "3b:379")      # any axes, also a bare Figure's
+    show_beside_article(render_units(model, "3b:379 3b:406"))       # your renders above, the article's below
+    show_article_figure("dog-circuit.png")                          # a Zoom In figure, captioned
 
 Every article picture is captioned "article (real InceptionV1)" and the attribution
 (:data:`~shared_utils.articles.ATTRIBUTION`). A picture that cannot be had (offline, a layer the

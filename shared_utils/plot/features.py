@@ -1,7 +1,9 @@
 """Pictures of features: feature-visualisation galleries and dataset-example grids.
 
->>> show_renders(render_units(model, "3b:379 3b:406 3b:385"))         # one panel per unit, titled 3b:379 ...
->>> show_dataset_examples(dataset_examples(model, sample, "3b:379"), sample)  # crops + photos, labelled
+Usage::
+
+    show_renders(render_units(model, "3b:379 3b:406 3b:385"))         # one panel per unit, titled 3b:379 ...
+    show_dataset_examples(dataset_examples(model, sample, "3b:379"), sample)  # crops + photos, labelled
 
 Every figure names its units the articles' way (``3b:379``) and, for the untrained stand-in,
 says so in its title (:func:`shared_utils.plot.style.model_note`).

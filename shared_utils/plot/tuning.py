@@ -1,7 +1,7 @@
 """Tuning-curve pictures: polar and line plots, yours beside the article's, and a curve-stimulus grid.
 
-    >>> plot_tuning(my_curves, reference=article_curves("mixed3b", units=[...]), align=True)
-    >>> plot_stimulus_grid(range(0, 360, 45), radii=[0, 20, 60])
+    plot_tuning(my_curves, reference=article_curves("mixed3b", units=[...]), align=True)
+    plot_stimulus_grid(range(0, 360, 45), radii=[0, 20, 60])
 
 Each unit is drawn in the hue of its preferred orientation, as in the Curve Detectors article's
 radial plots. Titles name the units (``3b:379``) and carry the untrained-model warning from the

@@ -2,10 +2,12 @@
 
 What a student does with it:
 
->>> plot_kernel(expanded_weights(model, "3a:147", "3b:379"), src="3a:147", dst="3b:379", model=model)
->>> plot_kernel_grid(expanded_weights(model, ins, outs), ins, outs, model=model)   # inputs x outputs
->>> plot_connections(top_inputs(model, "3b:379"), model=model)                    # one kernel per edge
->>> plot_circuit([("3a:147", "3b:379", 0.6), ("3a:145", "3b:379", -0.4)], images={...}, model=model)
+Usage::
+
+    plot_kernel(expanded_weights(model, "3a:147", "3b:379"), src="3a:147", dst="3b:379", model=model)
+    plot_kernel_grid(expanded_weights(model, ins, outs), ins, outs, model=model)   # inputs x outputs
+    plot_connections(top_inputs(model, "3b:379"), model=model)                    # one kernel per edge
+    plot_circuit([("3a:147", "3b:379", 0.6), ("3a:145", "3b:379", -0.4)], images={...}, model=model)
 
 Colour limits are always symmetric (``-m .. m``), so 0 is white. Titles name the units in the
 articles' short form (``3a:147 -> 3b:379``) and, for the untrained stand-in, say so loudly.
