@@ -58,7 +58,7 @@ def setup() -> None:
 
 
 def _ensure_bubblewrap() -> None:
-    """The grading sandbox (tools/grade.py) uses bubblewrap; install it where we can (Debian/Ubuntu, root)."""
+    """The grading sandbox (tools/grading/sandbox.py) uses bubblewrap; install it where we can (Debian/Ubuntu, root)."""
     if not sys.platform.startswith("linux") or shutil.which("bwrap"):
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):

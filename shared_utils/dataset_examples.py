@@ -32,9 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._inception import OPS
 from .activations import ChannelStats, channel_stats
 from .model import WeightsInfo, weights_info
-from .names import LAYERS, Unit, parse_units, resolve_layer
+from .names import Unit, parse_units, resolve_layer
 
 __all__ = ["ReceptiveField", "receptive_field", "TopExamples", "top_examples", "dataset_examples",
            "example_images", "example_crops"]
@@ -68,37 +69,16 @@ def _grow(rf: ReceptiveField, kernel: int, stride: int, pad_before: int) -> Rece
     return ReceptiveField(rf.size + (kernel - 1) * rf.jump, rf.jump * stride, rf.start - pad_before * rf.jump)
 
 
-#: (name, kernel, stride, padding before) of the stem, from lucent's InceptionV1 forward.
-_STEM = (("conv2d0", 7, 2, 2), ("maxpool0", 3, 2, 0), ("conv2d1", 1, 1, 0), ("conv2d2", 3, 1, 1),
-         ("maxpool1", 3, 2, 0))
-#: Ops inside a mixed block, from the block's input.
-_BRANCH_OPS = {
-    "1x1": ((1, 1, 0),), "3x3_bottleneck": ((1, 1, 0),), "3x3": ((1, 1, 0), (3, 1, 1)),
-    "5x5_bottleneck": ((1, 1, 0),), "5x5": ((1, 1, 0), (5, 1, 2)), "pool_reduce": ((3, 1, 1), (1, 1, 0)),
-}
-#: Stride-2 max-pools that follow some blocks (padding (0, 1, 0, 1): nothing before).
-_POOL_AFTER = {"mixed3b": ("maxpool4", 3, 2, 0), "mixed4e": ("maxpool10", 3, 2, 0)}
-
-
 def _field_table() -> dict[str, ReceptiveField]:
-    table: dict[str, ReceptiveField] = {}
-    rf = ReceptiveField(1, 1, 0)
-    for name, k, s, p in _STEM:
-        rf = table[name] = _grow(rf, k, s, p)
-    for block, info in LAYERS.items():
-        if not info.branches:
-            continue
-        for part, ops in _BRANCH_OPS.items():
-            out = rf
-            for k, s, p in ops:
-                out = _grow(out, k, s, p)
-            table[f"{block}_{part}"] = out
-        # every branch is centred on the same position: the layer's field is the largest one
-        rf = table[block] = max((table[f"{block}_{b}"] for b in info.branches), key=lambda f: f.size)
-        if block in _POOL_AFTER:
-            name, k, s, p = _POOL_AFTER[block]
-            rf = table[name] = _grow(rf, k, s, p)
-    return table
+    """Every layer's field, op by op through the architecture table (shared_utils/_inception.py)."""
+    table = {"input": ReceptiveField(1, 1, 0)}
+    for op in OPS[1:]:
+        if op.kind == "cat":  # every branch is centred on the same position: the layer's field is the largest
+            table[op.name] = max((table[p] for p in op.parents), key=lambda f: f.size)
+        else:
+            table[op.name] = _grow(table[op.parents[0]], op.kernel, op.stride, op.pad[0])
+    # the input and the blocks' inner max-pools are not layers a unit is named in
+    return {name: rf for name, rf in table.items() if name != "input" and not name.endswith("_pool")}
 
 
 _FIELDS = _field_table()

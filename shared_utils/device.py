@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["get_device", "Budget", "budget", "fast_mode"]
+__all__ = ["get_device", "model_device", "Budget", "budget", "fast_mode"]
 
 
 def get_device(prefer: "str | torch.device | None" = None) -> torch.device:
@@ -29,6 +29,19 @@ def get_device(prefer: "str | torch.device | None" = None) -> torch.device:
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
+    return torch.device("cpu")
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where ``model`` lives: the device of its first parameter (or buffer); cpu for a model with neither.
+
+    >>> model_device(torch.nn.Linear(2, 2))
+    device(type='cpu')
+    """
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
     return torch.device("cpu")
 
 

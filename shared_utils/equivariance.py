@@ -55,6 +55,7 @@ from typing import Literal, Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from ._geometry import angles as _angles, circular_distance, pixel_coords
 from ._progress import bar
 
 __all__ = [
@@ -96,25 +97,6 @@ Direction = Literal["left-right", "up-down"]
 
 
 # ============================================================================ small helpers
-
-
-def _angles(values: Angles, name: str = "angles") -> torch.Tensor:
-    """Numbers / a sequence / a tensor -> float64 1-D tensor of degrees."""
-    t = torch.as_tensor(list(values) if isinstance(values, range) else values, dtype=torch.float64)
-    t = t.detach().cpu().reshape(-1)
-    if t.numel() == 0:
-        raise ValueError(f"{name} is empty; give one angle (degrees) per unit")
-    if not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} contains NaN or inf")
-    return t
-
-
-def circular_distance(a: Angles, b: Angles, period: float = 360.0) -> torch.Tensor:
-    """``|a - b|`` around a circle of ``period`` degrees, in ``[0, period / 2]`` (broadcasts like ``a - b``)."""
-    if period <= 0:
-        raise ValueError(f"period must be > 0 degrees, got {period}")
-    d = torch.remainder(torch.as_tensor(a, dtype=torch.float64) - torch.as_tensor(b, dtype=torch.float64), period)
-    return torch.minimum(d, period - d)
 
 
 def _check_square(w: torch.Tensor, what: str = "kernel") -> None:
@@ -271,9 +253,7 @@ def oriented_kernel(angle: float, size: int = 7, kind: str = "line", *, width: f
         raise ValueError(f"size must be a positive int (pixels), got {size!r}")
     if width <= 0:
         raise ValueError(f"width must be > 0 pixels, got {width}")
-    c = (size - 1) / 2
-    ax = torch.arange(size, dtype=torch.float64) - c
-    yy, xx = torch.meshgrid(-ax, ax, indexing="ij")  # y up
+    xx, yy = pixel_coords(size, dtype=torch.float64, minimum=1)  # y up
     x, y = xx - position[0], yy - position[1]
     t = math.radians(float(angle))
     u = x * math.cos(t) + y * math.sin(t)  # along the angle
@@ -630,9 +610,7 @@ def hue_discs(hues: Angles, size: int = 64, radius: float | None = None, *, chro
     if not isinstance(size, int) or size < 2:
         raise ValueError(f"size must be an int >= 2 (pixels), got {size!r}")
     r = radius if radius is not None else size / 6
-    c = (size - 1) / 2
-    ax = torch.arange(size, dtype=torch.float32) - c
-    yy, xx = torch.meshgrid(ax, ax, indexing="ij")
+    xx, yy = pixel_coords(size)
     alpha = (r - torch.hypot(xx, yy) + 0.5).clamp(0.0, 1.0)
     colours = hue_to_rgb(hues, chroma)  # (n, 3)
     return background + alpha * (colours[:, :, None, None] - background)

@@ -46,10 +46,8 @@ the widget layout on top of them.
 from __future__ import annotations
 
 import copy
-import hashlib
 import html
 import io
-import json
 import math
 import queue
 import threading
@@ -66,16 +64,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import nn
 
+from . import _cache
 from .activations import ChannelStats, channel_stats
 from .articles import (ATTRIBUTION, ArticlePicture, ArticleUnavailableError, article_unit_name, article_unit_path,
                        unit_picture)
 from .dataset_examples import TopExamples, example_crops, example_images, receptive_field, top_examples
-from .device import budget, fast_mode
+from .device import budget, fast_mode, model_device
 from .featvis import Rendered, render_unit
-from .model import weights_digest, weights_info
+from .model import model_note, weights_digest, weights_info
 from .names import LAYERS, POOLS, Unit, branch_of, parse_unit
 from .plot.articles import draw_article_picture
-from .plot.style import model_note
 from .plot.weights import plot_kernel
 from .stimuli import curve_sweep
 from .tuning import TuningCurve, article_curves, tuning_curve
@@ -346,7 +344,7 @@ class ExplorerData:
     def __init__(self, model: nn.Module, sample: Any = None, settings: "ExplorerSettings | None" = None,
                  cache: "str | Path | None" = None):
         self.model = model
-        self.settings = settings or ExplorerSettings.from_budget(next(model.parameters()).device)
+        self.settings = settings or ExplorerSettings.from_budget(model_device(model))
         self.cache = Path(cache) if cache is not None else None
         self._sample_arg = sample
         self._sample: Any = None
@@ -390,26 +388,17 @@ class ExplorerData:
             return None
         if self._digest is None:
             self._digest = weights_digest(self.model)
-        text = json.dumps([_CACHE_VERSION, kind, self._digest, weights_info(self.model).source, *key], default=str)
-        return self.cache / "explorer" / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}.pt"
+        name = _cache.key(_CACHE_VERSION, kind, self._digest, weights_info(self.model).source, *key)
+        return self.cache / "explorer" / f"{kind}-{name}.pt"
 
     @staticmethod
     def _save(path: "Path | None", payload: dict) -> None:
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        torch.save(payload, tmp)
-        tmp.replace(path)
+        if path is not None:
+            _cache.atomic_save(path, payload)
 
     @staticmethod
     def _load(path: "Path | None") -> "dict | None":
-        if path is None or not path.exists():
-            return None
-        try:
-            return torch.load(path, weights_only=True)
-        except Exception:  # a damaged or older file: compute again
-            return None
+        return _cache.load(path)  # None for a damaged or older file: compute again
 
     def has(self, kind: str, unit: Unit, variant: str = "") -> bool:
         """True if this result is already in memory (showing it costs nothing)."""
@@ -542,7 +531,7 @@ class ExplorerData:
                              note=self.note)
         else:
             self._count("tuning")
-            device = next(self.model.parameters()).device
+            device = model_device(self.model)
             angles = torch.arange(n, dtype=torch.float64) * (360.0 / n)
 
             def stimuli(a: torch.Tensor) -> torch.Tensor:

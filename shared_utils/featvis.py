@@ -51,7 +51,6 @@ Renders of the untrained stand-in show nothing about the real network: ``Rendere
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +61,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import _lucent
+from . import _cache, _lucent
+from ._inception import BLOCKS, OP, block_input
 from ._progress import bar
-from .device import budget
+from .device import budget, model_device
 from .model import WeightsInfo, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, POOLS, Unit, branch_of, layer_channels, parse_units, resolve_layer
 
@@ -75,10 +75,7 @@ LEARNING_RATE = 5e-2
 #: Weight of the diversity term when several images of one target are rendered (lucent's notebook).
 DIVERSITY_WEIGHT = 1e2
 #: Which layer feeds each mixed block (lucent's InceptionV1 forward).
-_BLOCK_INPUT = {
-    "mixed3a": "maxpool1", "mixed3b": "mixed3a", "mixed4a": "maxpool4", "mixed4b": "mixed4a",
-    "mixed4c": "mixed4b", "mixed4d": "mixed4c", "mixed4e": "mixed4d", "mixed5a": "maxpool10", "mixed5b": "mixed5a",
-}
+_BLOCK_INPUT = {block: block_input(block) for block in BLOCKS}
 _CACHE_VERSION = 1
 
 
@@ -141,12 +138,14 @@ def _branch(model: nn.Module, block: str, part: str, x: torch.Tensor, pre_relu: 
     elif part == "1x1":
         pre = m("1x1_pre_relu_conv")(x)
     elif part in ("3x3", "5x5"):
-        pad = (1,) * 4 if part == "3x3" else (2,) * 4
+        before, after = OP[f"{block}_{part}"].pad
         hidden = m(f"{part}_bottleneck")(m(f"{part}_bottleneck_pre_relu_conv")(x))
-        pre = m(f"{part}_pre_relu_conv")(F.pad(hidden, pad))
+        pre = m(f"{part}_pre_relu_conv")(F.pad(hidden, (before, after, before, after)))
     elif part == "pool_reduce":
-        pooled = m("pool")(F.pad(x, (1, 1, 1, 1), value=float("-inf")), kernel_size=(3, 3), stride=(1, 1),
-                           padding=0, ceil_mode=False)
+        pool = OP[f"{block}_pool"]
+        (before, after), k, s = pool.pad, pool.kernel, pool.stride
+        pooled = m("pool")(F.pad(x, (before, after, before, after), value=float("-inf")), kernel_size=(k, k),
+                           stride=(s, s), padding=0, ceil_mode=False)
         pre = m("pool_reduce_pre_relu_conv")(pooled)
     else:
         raise ValueError(f"{block} has no part {part!r}")
@@ -253,12 +252,12 @@ def _relu_kind(model: nn.Module) -> str:
 def _cache_path(cache: "str | Path", model: nn.Module, slots: Sequence[_Slot], settings: dict) -> Path:
     described = [
         [s.name, s.site, s.pre_relu, s.kind, s.channel,
-         None if s.vector is None else hashlib.sha256(s.vector.detach().cpu().double().numpy().tobytes()).hexdigest()]
+         None if s.vector is None else _cache.digest(s.vector.double())]
         for s in slots
     ]
-    key = json.dumps([_CACHE_VERSION, weights_info(model).source, weights_digest(model), _relu_kind(model),
-                      described, settings], sort_keys=True)
-    return Path(cache) / f"render-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+    key = _cache.key(_CACHE_VERSION, weights_info(model).source, weights_digest(model), _relu_kind(model),
+                     described, settings)
+    return Path(cache) / f"render-{key}.npz"
 
 
 def _load(path: Path) -> Rendered:
@@ -269,12 +268,14 @@ def _load(path: Path) -> Rendered:
 
 
 def _save(path: Path, r: Rendered) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"units": r.units, "weights": {"trained": r.weights.trained, "source": r.weights.source},
             "settings": r.settings}
-    tmp = path.with_name(path.stem + ".part.npz")
-    np.savez(tmp, images=r.images, trace=r.trace, meta=np.array(json.dumps(meta)))
-    tmp.replace(path)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would add ".npz" to a name
+            np.savez(f, images=r.images, trace=r.trace, meta=np.array(json.dumps(meta)))
+
+    _cache.atomic_save(path, write)
 
 
 # ----------------------------------------------------------------------------- the optimisation
@@ -305,7 +306,7 @@ def _render(
     cache: "str | Path | None",
     progress: bool,
 ) -> Rendered:
-    device = next(model.parameters()).device
+    device = model_device(model)
     plan = budget(device)
     steps = plan.render_steps if steps is None else steps
     size = plan.render_size if size is None else size
@@ -314,8 +315,9 @@ def _render(
     settings = {"steps": steps, "size": size, "seed": seed, "transforms": bool(transforms), "input_size": input_size,
                 "lr": lr, "diversity": float(diversity)}
     path = _cache_path(cache, model, slots, settings) if cache is not None else None
-    if path is not None and path.exists():
-        return _load(path)
+    cached = _cache.load(path, _load)
+    if cached is not None:
+        return cached
 
     sites = list(dict.fromkeys((s.site, s.pre_relu) for s in slots))
     n = len(slots)

@@ -51,8 +51,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._geometry import angles as _angles, pixel_coords
 from ._progress import bar
-from .device import budget
+from .device import budget, model_device
 from .names import LAYERS, Unit, branch_of, parse_unit
 
 __all__ = [
@@ -88,17 +89,7 @@ def _grid(size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Kernel coordinates (x right, y up) in cells from the centre, float64 (size, size)."""
     if not isinstance(size, int) or size < 1 or size % 2 == 0:
         raise ValueError(f"kernel size must be an odd positive int (so the unit sits on its centre), got {size!r}")
-    c = (size - 1) / 2
-    ax = torch.arange(size, dtype=torch.float64) - c
-    y, x = torch.meshgrid(-ax, ax, indexing="ij")
-    return x, y
-
-
-def _angles(values: Angles, name: str = "angles") -> torch.Tensor:
-    t = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
-    if t.numel() == 0:
-        raise ValueError(f"{name} is empty; give at least one angle in degrees")
-    return t
+    return pixel_coords(size, dtype=torch.float64, minimum=1)
 
 
 def line_kernel(angle: float, size: int = 7, *, sigma: float = 1.0, length: float = 2.0) -> torch.Tensor:
@@ -448,7 +439,7 @@ def _moved_copy(module: nn.Module, model: nn.Module) -> nn.Module:
     """A copy of the replacement module on the model's device (the caller's module stays where it is)."""
     import copy
 
-    device = next(model.parameters()).device
+    device = model_device(model)
     return copy.deepcopy(module).to(device)
 
 
@@ -470,7 +461,7 @@ def predict(model: nn.Module, images: object, *, image_size: int = 224, batch_si
 
     n, _, get = image_source(images, image_size)
 
-    device = next(model.parameters()).device
+    device = model_device(model)
     batch_size = budget(device).batch_size if batch_size is None else batch_size
     parts = []
     for start in bar(range(0, n, batch_size), desc="predictions", progress=progress):

@@ -54,6 +54,7 @@ from torch import nn
 
 from ._download import cache_dir, sha256_of
 from ._progress import bar
+from .device import model_device
 from .model import WeightsInfo, _check_batch, _check_range01
 
 __all__ = [
@@ -343,7 +344,7 @@ def top_patches(hed: HedVGG16, images01: torch.Tensor, layer: str, channels: "li
     """
     size, stride = receptive_field(hed.model, layer)
     module = dict(hed.model.named_children())[layer]
-    device = next(hed.model.parameters()).device
+    device = model_device(hed.model)
     chans = torch.as_tensor(list(channels), dtype=torch.long)
     best_v, best_pos = [], []
     for i in bar(range(0, len(images01), batch_size), desc=f"top patches ({layer})", progress=progress):

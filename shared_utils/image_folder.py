@@ -88,10 +88,11 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from . import _cache
 from ._progress import bar
 from .activations import _capture, _spatial_reduce
 from .dataset_examples import TopExamples, receptive_field
-from .device import budget, fast_mode
+from .device import budget, fast_mode, model_device
 from .model import WeightsInfo, preprocess, weights_digest, weights_info
 from .names import Unit, UnknownLayerError, parse_unit, resolve_layer
 
@@ -609,7 +610,7 @@ class FolderStats:
 
     def save(self, path: "str | Path") -> Path:
         """Write to ``path`` atomically (a temporary file, then a rename)."""
-        return _atomic_save(self._payload(), Path(path))
+        return _cache.atomic_save(Path(path), self._payload())
 
     @classmethod
     def load(cls, path: "str | Path", source: object = None) -> "FolderStats":
@@ -623,18 +624,6 @@ class FolderStats:
                 raise ValueError(f"{path} was computed on another source than the one given")
         return cls(saved["meta"], saved["state"], int(saved["position"]), int(saved["count"]),
                    [int(i) for i in saved["skipped"]], source)
-
-
-def _atomic_save(payload: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def _shard_size(n: int, shard: "tuple[int, int] | None") -> int:
@@ -684,10 +673,6 @@ def _parse_layers(layers: object) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- the pass
-
-
-def _key(meta: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def folder_stats(
@@ -742,7 +727,7 @@ def folder_stats(
         lo_hi = tuple(float(v) for v in hist_range)
         if len(lo_hi) != 2 or not lo_hi[0] < lo_hi[1]:
             raise ValueError(f"hist_range must be (low, high) with low < high, got {hist_range!r}")
-    device = next(model.parameters()).device
+    device = model_device(model)
     batch_size = budget(device).batch_size if batch_size is None else batch_size
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
@@ -758,7 +743,7 @@ def folder_stats(
     final = ckpt = None
     stats: "FolderStats | None" = None
     if cache is not None:
-        key = _key(meta)
+        key = _cache.key(meta)
         final = Path(cache).expanduser() / f"folder-{key}.pt"
         ckpt = final.with_name(f"folder-{key}.ckpt.pt")
         for path in (final, ckpt):

@@ -42,6 +42,7 @@ __all__ = [
     "weights_info",
     "weights_label",
     "is_trained",
+    "model_note",
     "weights_digest",
     "preprocess",
     "INPUT_SIZE",
@@ -179,6 +180,14 @@ def weights_label(model: nn.Module) -> str:
 
 def is_trained(model: nn.Module) -> bool:
     return weights_info(model).trained
+
+
+def model_note(model: "nn.Module | None") -> str:
+    """``''`` for the real model; a loud suffix for titles and printouts of the untrained stand-in
+    (or a model of unknown origin)."""
+    if model is None:
+        return ""
+    return "" if weights_info(model).trained else " [UNTRAINED stand-in: not the real model]"
 
 
 def weights_digest(model: nn.Module) -> str:

@@ -40,6 +40,8 @@ from typing import Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from ._geometry import pixel_coords
+
 __all__ = ["curve", "curve_sweep", "curve_distance", "line", "edge", "high_low", "rotate", "circle_mask",
            "pixel_coords"]
 
@@ -49,20 +51,6 @@ Colour = Union[Number, Sequence[Number]]
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def pixel_coords(size: int, device: "torch.device | str | None" = None,
-                 dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pixel-centre coordinates ``(x, y)``, each (S, S), in pixels from the image centre; y points up.
-
-    Pixel ``[row, col]`` has ``x = col - (S-1)/2`` and ``y = (S-1)/2 - row``.
-    """
-    if not isinstance(size, int) or size < 2:
-        raise ValueError(f"size must be an int >= 2 (pixels per side), got {size!r}")
-    c = (size - 1) / 2
-    ax = torch.arange(size, device=device, dtype=dtype) - c
-    y, x = torch.meshgrid(-ax, ax, indexing="ij")
-    return x, y
 
 
 def _params(*values: Param, device: "torch.device | str | None" = None) -> list[torch.Tensor]:

@@ -466,7 +466,7 @@ def _device_of(model: object) -> torch.device:
 
 
 def _note(model: object) -> str:
-    from .plot.style import model_note
+    from .model import model_note
 
     if hasattr(model, "weights_info") or _is_inception(model):
         return model_note(model)

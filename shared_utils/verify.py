@@ -49,6 +49,8 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 import torch
 from torch import nn
 
+from ._geometry import circular_distance, wrap_degrees
+from .device import model_device
 from .names import branch_of, branch_range, layer_channels
 
 __all__ = [
@@ -134,15 +136,6 @@ CAR_UNIT, CAR_INPUTS = "4c:447", ("4b:237", "4b:373", "4b:491")
 SUPERPOSITION_DST = ("4d:417", "4d:241", "4d:277")
 
 
-def _wrap(deg: torch.Tensor) -> torch.Tensor:
-    """Angles -> (-180, 180]."""
-    return 180.0 - torch.remainder(180.0 - deg, 360.0)
-
-
-def _circ_dist(a: float, b: float) -> float:
-    return abs(float(_wrap(torch.tensor(a - b, dtype=torch.float64))))
-
-
 def _fmt(x: float) -> str:
     return "nan" if x != x else f"{x:+.3g}"
 
@@ -168,7 +161,7 @@ def measure_channel_counts(model: nn.Module) -> dict[str, int]:
 
     handles = [modules[n].register_forward_hook(hook_for(k)) for n, k in names.items()]
     try:
-        device = next(model.parameters()).device
+        device = model_device(model)
         with torch.no_grad():
             model(preprocess(torch.full((1, 3, 224, 224), 0.5, device=device)))
     finally:
@@ -316,7 +309,7 @@ def measure_curve_tuning(
     from .stimuli import curve_sweep
     from .tuning import tuning_curve
 
-    device = next(model.parameters()).device
+    device = model_device(model)
     names = [u if isinstance(u, str) else f"{layer}:{u}" for u in units]
 
     def stimuli(a: torch.Tensor) -> torch.Tensor:
@@ -397,9 +390,9 @@ def judge_curve_order(peaks: Mapping[int, float], reference: Mapping[int, float]
     best = None
     for mirrored in (False, True):
         m = -meas if mirrored else meas
-        d = torch.deg2rad(_wrap(ref - m))
+        d = torch.deg2rad(wrap_degrees(ref - m))
         offset = math.degrees(math.atan2(float(d.sin().mean()), float(d.cos().mean())))
-        res = _wrap(ref - m - offset)
+        res = wrap_degrees(ref - m - offset)
         fitted = torch.remainder(m + offset, 360.0)
         order = [units[i] for i in torch.argsort(fitted).tolist()]
         cand = (float(res.abs().max()), mirrored, offset, res, order)
@@ -557,7 +550,7 @@ def judge_best_input(sums: Mapping[tuple[int, int], float], peaks_3a: Mapping[in
             bad.append(f"3b:{d} no inputs")
             continue
         s = max(cands, key=lambda k: cands[k])
-        dist = _circ_dist(peaks_3a[s], p)
+        dist = float(circular_distance(peaks_3a[s], p))
         dists.append(dist)
         if cands[s] <= 0 or dist > tol:
             bad.append(f"3b:{d}←3a:{s} {dist:.0f}°" + (" (sum ≤ 0)" if cands[s] <= 0 else ""))
@@ -685,7 +678,7 @@ def measure_hflf_tuning(model: nn.Module, units: Sequence[int] = HF_LF_3A, *,
     from .stimuli import high_low
     from .tuning import tuning_curve
 
-    device = next(model.parameters()).device
+    device = model_device(model)
 
     def stimuli(a: torch.Tensor) -> torch.Tensor:
         return torch.stack([high_low(a, size=size, kind=k, device=device) for k in ("grating", "noise")])
@@ -1286,7 +1279,7 @@ def _header(ctx: Context) -> list[str]:
         return _banner(["UNTRAINED STAND-IN: NOT THE REAL MODEL.", *(ctx.weights_problem or "").splitlines()]) + [
             f"Mode: {mode}."]
     return [f"Weights: {weights_info(ctx.model).label} from {weights_info(ctx.model).source}; "
-            f"device {next(ctx.model.parameters()).device}; mode: {mode}."]
+            f"device {model_device(ctx.model)}; mode: {mode}."]
 
 
 def report(model: nn.Module | None = None, *, weights: str | None = None, data: "str | Path | None" = None,

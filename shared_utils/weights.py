@@ -52,8 +52,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._inception import OP, OPS as _ARCH, TRUNK, block_input as _block_input
 from .names import (
-    BRANCHES,
     LAYERS,
     POOLS,
     Unit,
@@ -353,41 +353,11 @@ def _check_window(window: int) -> None:
 
 # ============================================================================ InceptionV1 as a LinearGraph
 
-#: The main chain of InceptionV1 (pools included), in network order.
-TRUNK: tuple[str, ...] = (
-    "input", "conv2d0", "maxpool0", "conv2d1", "conv2d2", "maxpool1", "mixed3a", "mixed3b", "maxpool4",
-    "mixed4a", "mixed4b", "mixed4c", "mixed4d", "mixed4e", "maxpool10", "mixed5a", "mixed5b",
-)
-_BRANCH_KERNEL = {"1x1": 1, "3x3": 3, "5x5": 5, "pool_reduce": 1}
-
-
 def _inception_ops() -> list[LinearOp]:
-    ops = [
-        LinearOp("input", "input", channels=3),
-        LinearOp("conv2d0", "conv", ("input",), stride=2, pad=(2, 3)),
-        LinearOp("maxpool0", "pool", ("conv2d0",), kernel=3, stride=2, pad=(0, 1)),
-        LinearOp("conv2d1", "conv", ("maxpool0",)),  # LRN removed
-        LinearOp("conv2d2", "conv", ("conv2d1",)),
-        LinearOp("maxpool1", "pool", ("conv2d2",), kernel=3, stride=2, pad=(0, 1)),  # LRN removed
-    ]
-    prev = "maxpool1"
-    for name in TRUNK[6:]:
-        if name.startswith("maxpool"):
-            ops.append(LinearOp(name, "pool", (prev,), kernel=3, stride=2, pad=(0, 1)))
-        else:
-            m = name
-            ops += [
-                LinearOp(f"{m}_1x1", "conv", (prev,)),
-                LinearOp(f"{m}_3x3_bottleneck", "conv", (prev,)),
-                LinearOp(f"{m}_3x3", "conv", (f"{m}_3x3_bottleneck",)),
-                LinearOp(f"{m}_5x5_bottleneck", "conv", (prev,)),
-                LinearOp(f"{m}_5x5", "conv", (f"{m}_5x5_bottleneck",)),
-                LinearOp(f"{m}_pool", "pool", (prev,), kernel=3, stride=1, pad=(1, 1)),
-                LinearOp(f"{m}_pool_reduce", "conv", (f"{m}_pool",)),
-                LinearOp(m, "cat", tuple(f"{m}_{b}" for b in BRANCHES)),
-            ]
-        prev = name
-    return ops
+    """The architecture table (shared_utils/_inception.py) as linear ops: the LRNs are not in it, its
+    max-pools become average pools (LinearOp's "pool")."""
+    return [LinearOp(op.name, op.kind, op.parents, kernel=op.kernel, stride=op.stride, pad=op.pad,
+                     channels=op.channels) for op in _ARCH]
 
 
 _OPS = _inception_ops()
@@ -888,10 +858,6 @@ def _edit_name(edit: Edit) -> str:
     return "replacement tensor" if isinstance(edit, torch.Tensor) else getattr(edit, "__name__", "function")
 
 
-def _block_input(layer: str) -> str:
-    return TRUNK[TRUNK.index(layer) - 1]
-
-
 def with_expanded_weights(model: nn.Module, dst: object, edit: Edit = None, *, src: object = None) -> nn.Module:
     """A copy of ``model`` whose ``dst`` units are rebuilt from (edited) expanded weights.
 
@@ -927,7 +893,7 @@ def with_expanded_weights(model: nn.Module, dst: object, edit: Edit = None, *, s
             )
         raise ValueError(f"with_expanded_weights rebuilds units of a mixed layer's 1x1/3x3/5x5 branch, not {node}")
     block_in = _block_input(block)
-    k = _BRANCH_KERNEL[branch]
+    k = OP[node].kernel
     dst_units = [u for _, _, u in groups]
     full = expanded_weights(model, block_in, dst_units, window=k)  # (n, C_in, k, k)
     s = _src_side(src if src is not None else block_in)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers.counters import CallCounter
 from torch import nn
 
 from shared_utils.activations import ChannelStats, capture
@@ -97,7 +98,7 @@ def small_sample(sample):
 
 def test_top_k_matches_brute_force_per_image(model, small_sample) -> None:
     units = ["3b:379", "conv2d2:5", "mixed3a:100"]
-    with _Counter(model) as forward:
+    with CallCounter(model) as forward:
         ex = dataset_examples(model, small_sample, units, k=5, image_size=64, pre_relu=True,
                               batch_size=len(small_sample), progress=False)
     assert forward.calls == 1  # ONE pass for all layers
@@ -123,7 +124,7 @@ def test_top_k_matches_brute_force_per_image(model, small_sample) -> None:
 def test_cached_pass_is_reused(model, small_sample, tmp_path) -> None:
     args = dict(k=3, image_size=48, cache=tmp_path, progress=False)
     first = dataset_examples(model, small_sample, "3b:379", **args)
-    with _Counter(model) as forward:
+    with CallCounter(model) as forward:
         again = dataset_examples(model, small_sample, "3b:379", **args)
     assert forward.calls == 0
     assert np.array_equal(first["3b:379"].indices, again["3b:379"].indices)
@@ -185,18 +186,6 @@ def test_top_examples_rejects_bad_input() -> None:
     with pytest.raises(UnknownLayerError):
         top_examples(stats, "3q:7", k=2)
     assert isinstance(receptive_field("conv2d1"), ReceptiveField)
-
-
-class _Counter:
-    def __init__(self, module: nn.Module):
-        self.module, self.calls = module, 0
-
-    def __enter__(self) -> "_Counter":
-        self.handle = self.module.register_forward_pre_hook(lambda *_: setattr(self, "calls", self.calls + 1))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.handle.remove()
 
 
 def test_dataset_examples_grid_is_captioned(model) -> None:

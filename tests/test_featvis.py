@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers.counters import CallCounter
 
 from shared_utils import _lucent, featvis
 from shared_utils._lucent import hook_count, no_leaked_hooks, objectives, param, render
@@ -17,20 +18,6 @@ from shared_utils.model import preprocess
 from shared_utils.names import BadChannelError, UnknownLayerError
 
 TINY = dict(size=32, input_size=None, progress=False)
-
-
-class CallCounter:
-    """Counts calls of a module; removes its hook on exit."""
-
-    def __init__(self, module: torch.nn.Module):
-        self.module, self.calls = module, 0
-
-    def __enter__(self) -> "CallCounter":
-        self.handle = self.module.register_forward_pre_hook(lambda *_: setattr(self, "calls", self.calls + 1))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.handle.remove()
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The grading command (tools/grade.py) and the Colab repair (tools/colab_repair.py).
+"""The grading command (tools/grade.py, tools/grading/) and the Colab repair (tools/colab_repair.py).
 
 One run of ``python -m tools.grade`` over lab 0 grades a folder of fake students: the solution,
 the untouched release, an endless loop, allocations far over the memory limit, edited test cells,
@@ -26,7 +26,7 @@ import pytest
 from tools.colab_repair import GRADING_KEYS, repair
 from tools.course import ROOT
 from tools.feedback import leaks, machine_prefixes
-from tools.grade import STATUSES, bwrap_works, find_submissions, notebook_problem
+from tools.grading import STATUSES, bwrap_works, find_submissions, notebook_problem
 from tools.nbgrader_run import CourseRoot
 
 TOUR = "lab00_tour"
@@ -434,7 +434,7 @@ WHOAMI = ("import os, pathlib\npathlib.Path('who.txt').write_text(os.environ['HO
 def test_one_zygote_serves_every_student_in_a_fresh_child(tmp_path: Path) -> None:
     """The grading children fork from one zygote (nbgrader imported once): after a student is killed
     at the time limit, the next is still graded, and each kernel has its own home and token."""
-    from tools.grade import Grader, Limits, find_submissions
+    from tools.grading import Grader, Limits, find_submissions
 
     source = _tiny_lab(tmp_path)
     subs, work = tmp_path / "subs", tmp_path / "work"

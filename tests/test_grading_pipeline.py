@@ -28,7 +28,7 @@ from tools.build_labs import differences, generate
 from shared_utils._twins import TWINS
 from tools.course import LABS, ROOT
 from tools.feedback import leaks, machine_prefixes
-from tools.grade import Limits, grade_folder
+from tools.grading import Limits, grade_folder
 from tools.nbgrader_run import CourseRoot
 
 LAB_IDS = [lab.id for lab in LABS]

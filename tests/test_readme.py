@@ -29,3 +29,22 @@ def test_quickstart_commands_are_what_ci_runs() -> None:
     assert "python3 run.py lab" in readme and "python3 run.py test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 run.py test" in ci
+
+
+def test_where_things_are_names_what_exists() -> None:
+    """The README's map of the layout: every path it names exists, and the core's size is what it says."""
+    import re
+
+    import shared_utils
+
+    readme = (ROOT / "README.md").read_text()
+    where = readme[readme.index("**Where things are.**"):readme.index("| path | what |")]
+    paths = re.findall(r"`((?:shared_utils|tools|tests)/[\w/.]*)`", where)
+    assert len(paths) >= 6, paths
+    assert [p for p in paths if not (ROOT / p).exists()] == []
+    count = int(re.search(r"its (\d+) names", where).group(1))
+    assert count == len(shared_utils.__all__) <= 30
+    assert all(hasattr(shared_utils, n) for n in shared_utils.__all__)
+    assert not hasattr(shared_utils, "__getattr__"), "the core's names are imported eagerly (visible to editors)"
+    for module in re.findall(r"`(\w+)`", where[where.index("Lab-specific"):where.index("Instructor tooling")]):
+        assert (ROOT / "shared_utils" / f"{module}.py").is_file(), module

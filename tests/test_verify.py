@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from shared_utils import verify as V
+from shared_utils._geometry import circular_distance, wrap_degrees
 from shared_utils.names import branch_range
 from shared_utils.stimuli import circle_mask, pixel_coords
 from shared_utils.tuning import TuningCurve, article_curves
@@ -78,8 +79,8 @@ def hooked_curve_model(model: nn.Module, prefs: dict[int, float], *, echo: float
         theta = torch.rad2deg(torch.atan2(-cy, -cx))
         out = out.clone()
         for c, p in prefs.items():
-            d = V._wrap(theta - p)
-            e = V._wrap(theta - p - 180.0)
+            d = wrap_degrees(theta - p)
+            e = wrap_degrees(theta - p - 180.0)
             r = torch.exp(-d**2 / (2 * sigma**2)) + echo * torch.exp(-e**2 / (2 * sigma**2))
             out[:, c] = 10.0 * r[:, None, None]
         return out
@@ -91,7 +92,7 @@ def hooked_curve_model(model: nn.Module, prefs: dict[int, float], *, echo: float
 
 def bump_curve(pref: float, *, echo: float = 0.0, width: float = 15.0, unit: str = "3b:0", step: float = 2.0) -> TuningCurve:
     a = torch.arange(0, 360, step, dtype=torch.float64)
-    d, e = V._wrap(a - pref), V._wrap(a - pref - 180)
+    d, e = wrap_degrees(a - pref), wrap_degrees(a - pref - 180)
     r = torch.exp(-d**2 / (2 * width**2)) + echo * torch.exp(-e**2 / (2 * width**2))
     return TuningCurve(a, r, unit=unit, source="test")
 
@@ -280,10 +281,10 @@ def test_curve_pair_signs_on_planted_models(model):
 def test_best_input_judge_with_article_peaks(circuits_root):
     p3a = V.measure_article_peaks("mixed3a", circuits_root)
     p3b = V.measure_article_peaks("mixed3b", circuits_root)
-    near = {(s, d): 1.0 - V._circ_dist(p3a[s], p3b[d]) / 180.0 for s in p3a for d in p3b}
+    near = {(s, d): 1.0 - float(circular_distance(p3a[s], p3b[d])) / 180.0 for s in p3a for d in p3b}
     text, ok = V.judge_best_input(near, p3a, p3b)
     assert ok, text
-    far = {(s, d): V._circ_dist(p3a[s], p3b[d]) / 180.0 for s in p3a for d in p3b}  # opposite curves win
+    far = {(s, d): float(circular_distance(p3a[s], p3b[d])) / 180.0 for s in p3a for d in p3b}  # opposite curves win
     assert not V.judge_best_input(far, p3a, p3b)[1]
     negative = {k: v - 2.0 for k, v in near.items()}  # right unit, but no positive input at all
     assert not V.judge_best_input(negative, p3a, p3b)[1]

@@ -73,7 +73,7 @@ def _read(folder: Path) -> dict[str, Any]:
 
 def merge(shard_dirs: list[Path], out: Path) -> Path:
     """Combine the shards' outputs into ``out`` (report, autograded/ and feedback/); returns report.csv."""
-    from .grade import StudentResult, write_report
+    from .grading.report import StudentResult, write_report
 
     if not shard_dirs:
         raise ShardError("give the shards' --out folders to merge")

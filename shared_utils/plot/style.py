@@ -7,6 +7,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
+from ..model import model_note  # the untrained warning belongs to the model; re-exported for figures
 from ..names import Unit, format_unit
 
 __all__ = ["EXCITE", "INHIBIT", "WEIGHT_CMAP", "model_note", "title_units", "symmetric_limits", "wrap_to_width",
@@ -24,16 +25,6 @@ def symmetric_limits(values: "np.ndarray | float") -> tuple[float, float]:
     m = float(np.max(np.abs(values))) if np.size(values) else 1.0
     m = m if m > 0 else 1.0
     return -m, m
-
-
-def model_note(model: object | None) -> str:
-    """``''`` for the real model; a loud suffix for the untrained stand-in (or an unknown model)."""
-    if model is None:
-        return ""
-    from ..model import weights_info
-
-    info = weights_info(model)  # type: ignore[arg-type]
-    return "" if info.trained else " [UNTRAINED stand-in: not the real model]"
 
 
 def title_units(units: "Iterable[Unit | str] | Unit | str", prefix: str = "", model: object | None = None) -> str:

@@ -232,7 +232,7 @@ def plot_circuit(
 
 
 def _layer_order() -> dict[str, int]:
-    from ..weights import TRUNK
+    from .._inception import TRUNK
 
     order: dict[str, int] = {}
     for i, name in enumerate(TRUNK):
