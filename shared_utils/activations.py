@@ -21,16 +21,13 @@ import torch
 from torch import nn
 
 from . import _cache, _lucent
+from ._hooks import run_to
 from ._progress import bar
 from .device import budget, model_device
 from .model import _check_batch, _check_range01, preprocess, weights_digest, weights_info
 from .names import BRANCHES, LAYERS, resolve_layer
 
 __all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits", "image_source"]
-
-
-class _StopForward(Exception):
-    """Raised from a hook once every requested layer has been seen."""
 
 
 def _modules(model: nn.Module) -> dict[str, nn.Module]:
@@ -96,26 +93,9 @@ def _run_to(model: nn.Module, x: torch.Tensor, needed: set[str], grad: bool) -> 
     if missing:
         raise ValueError(f"this model has no module(s) {missing}; is it an InceptionV1 from load_inceptionv1?")
     _check_input_size(model, x, needed)
-    seen: dict[str, torch.Tensor] = {}
-
-    def hook_for(target: str) -> Callable:
-        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
-            seen[target] = output if grad else output.detach()
-            if needed.issubset(seen):
-                raise _StopForward
-
-        return hook
-
-    handles = [modules[t].register_forward_hook(hook_for(t)) for t in needed]
-    try:
-        with torch.set_grad_enabled(grad):
-            model(_lucent.fast_input(x))
-    except _StopForward:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
-    return seen
+    with torch.set_grad_enabled(grad):
+        return run_to(model, _lucent.fast_input(x), {t: modules[t] for t in needed},
+                      keep=(lambda out: out) if grad else (lambda out: out.detach()))
 
 
 def capture(
@@ -211,17 +191,8 @@ def forward_logits(model: nn.Module, images01: torch.Tensor) -> torch.Tensor:
                 f"average pool; these are {h} x {w} (height x width). Resize them to {smallest} "
                 f"(shared_utils.data.load_image(path, {smallest}) or torch.nn.functional.interpolate)."
             )
-    seen: dict[str, torch.Tensor] = {}
-
-    def hook(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
-        seen["logits"] = out.detach()
-
-    h = modules["softmax2_pre_activation_matmul"].register_forward_hook(hook)
-    try:
-        with torch.no_grad():
-            model(_lucent.fast_input(x))
-    finally:
-        h.remove()
+    with torch.no_grad():
+        seen = run_to(model, _lucent.fast_input(x), {"logits": modules["softmax2_pre_activation_matmul"]})
     return seen["logits"]
 
 

@@ -62,6 +62,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import _cache, _lucent
+from ._hooks import run_to
 from ._inception import BLOCKS, OP, block_input
 from ._progress import bar
 from .device import budget, model_device
@@ -173,24 +174,7 @@ def _forward_to(
     missing = [name for name in needed if name not in modules]
     if missing:
         raise ValueError(f"this model has no module(s) {missing}; is it an InceptionV1 from load_inceptionv1?")
-    seen: dict[str, torch.Tensor] = {}
-
-    def hook_for(name: str):
-        def hook(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
-            seen[name] = out
-            if len(seen) == len(needed):
-                raise _StopForward
-
-        return hook
-
-    handles = [modules[name].register_forward_hook(hook_for(name)) for name in needed]
-    try:
-        model(x)
-    except _StopForward:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
+    seen = run_to(model, x, {name: modules[name] for name in needed})
     out: dict[tuple[str, bool], torch.Tensor] = {}
     for site, pre in sites:
         blk = _block_of(site)

@@ -343,23 +343,17 @@ def top_patches(hed: HedVGG16, images01: torch.Tensor, layer: str, channels: "li
     ``progress`` shows a bar over the batches of photos (:mod:`shared_utils._progress`).
     """
     size, stride = receptive_field(hed.model, layer)
-    module = dict(hed.model.named_children())[layer]
     device = model_device(hed.model)
     chans = torch.as_tensor(list(channels), dtype=torch.long)
     best_v, best_pos = [], []
     for i in bar(range(0, len(images01), batch_size), desc=f"top patches ({layer})", progress=progress):
-        got: list[torch.Tensor] = []
-        handle = module.register_forward_hook(lambda _m, _a, out: got.append(torch.relu(out[:, chans.to(out.device)])))
-        try:
-            with torch.no_grad():
-                x = hed.preprocess(images01[i:i + batch_size].to(device))
-                for name, m in hed.model.named_children():  # stop after the layer: deeper ones are not needed
-                    x = m(x)
-                    if name == layer:
-                        break
-        finally:
-            handle.remove()
-        act = got[0].float().cpu()  # (B, C, H, W)
+        with torch.no_grad():
+            x = hed.preprocess(images01[i:i + batch_size].to(device))
+            for name, m in hed.model.named_children():  # stop after the layer: deeper ones are not needed
+                x = m(x)
+                if name == layer:
+                    break
+        act = torch.relu(x[:, chans.to(x.device)]).float().cpu()  # (B, C, H, W)
         v, pos = act.flatten(2).max(dim=2)
         best_v.append(v)
         best_pos.append(pos)

@@ -67,7 +67,9 @@ from torch import nn
 
 from . import stimuli, tuning
 from ._download import reachable
+from ._hooks import hooks, run_to
 from ._progress import bar
+from .device import model_device
 
 __all__ = [
     "TORCHVISION_MODELS",
@@ -198,10 +200,6 @@ def conv_layers(model: nn.Module) -> list[ConvLayer]:
     return out
 
 
-class _Stop(Exception):
-    pass
-
-
 def _centre(act: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C): max over the central 1 (odd) or 2 (even) positions per axis, after a ReLU."""
     h, w = act.shape[-2:]
@@ -215,30 +213,14 @@ class _Probe:
 
     def __init__(self, model: nn.Module, layers: Sequence[ConvLayer], transform: Callable[[torch.Tensor], torch.Tensor]):
         self.model, self.layers, self.transform = model, list(layers), transform
-        self.device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        self.device = model_device(model)
 
     def __call__(self, images01: torch.Tensor) -> torch.Tensor:
-        seen: dict[int, torch.Tensor] = {}
         last = len(self.layers)
-
-        def hook_for(i: int) -> Callable:
-            def hook(_m: nn.Module, _a: object, out: torch.Tensor) -> None:
-                if i not in seen:  # a module used twice keeps its first output
-                    seen[i] = _centre(out.detach().float())  # reduce now: an in-place ReLU may follow
-                if len(seen) == last:
-                    raise _Stop
-
-            return hook
-
-        handles = [layer.module.register_forward_hook(hook_for(i)) for i, layer in enumerate(self.layers)]
-        try:
-            with torch.no_grad():
-                self.model(self.transform(images01.to(self.device)))
-        except _Stop:
-            pass
-        finally:
-            for h in handles:
-                h.remove()
+        with torch.no_grad():  # reduce each output at once: an in-place ReLU may follow
+            seen = run_to(self.model, self.transform(images01.to(self.device)),
+                          {i: layer.module for i, layer in enumerate(self.layers)},
+                          keep=lambda out: _centre(out.detach().float()))
         missing = [self.layers[i].name for i in range(last) if i not in seen]
         if missing:
             raise RuntimeError(f"layers {missing[:3]} were not run by the model's forward pass; scan other layers")
@@ -248,18 +230,15 @@ class _Probe:
 def _order(model: nn.Module, layers: list[ConvLayer], size: int, transform: Callable) -> list[tuple[ConvLayer, int]]:
     """The layers that run in a forward pass, in the order they run, with their output channels."""
     fired: dict[int, int] = {}
-    handles = []
-    for i, layer in enumerate(layers):
-        def hook(_m: nn.Module, _a: object, out: torch.Tensor, i: int = i) -> None:
+
+    def hook_for(i: int) -> Callable[..., None]:
+        def hook(_m: nn.Module, _a: object, out: torch.Tensor) -> None:  # returns None: the output is kept
             fired.setdefault(i, out.shape[1])
-        handles.append(layer.module.register_forward_hook(hook))
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    try:
-        with torch.no_grad():
-            model(transform(torch.full((1, 3, size, size), 0.5, device=device)))
-    finally:
-        for h in handles:
-            h.remove()
+
+        return hook
+
+    with torch.no_grad(), hooks((layer.module, hook_for(i)) for i, layer in enumerate(layers)):
+        model(transform(torch.full((1, 3, size, size), 0.5, device=model_device(model))))
     return [(layers[i], c) for i, c in fired.items()]  # dicts keep insertion (= firing) order
 
 

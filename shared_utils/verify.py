@@ -50,6 +50,7 @@ import torch
 from torch import nn
 
 from ._geometry import circular_distance, wrap_degrees
+from ._hooks import run_to
 from .device import model_device
 from .names import branch_of, branch_range, layer_channels
 
@@ -148,26 +149,13 @@ def measure_channel_counts(model: nn.Module) -> dict[str, int]:
     from .model import preprocess
 
     modules = dict(model.named_modules())
-    seen: dict[str, int] = {}
     names = {layer: layer for layer in CHANNELS} | {"softmax2_pre_activation_matmul": "logits"}
     missing = [n for n in names if n not in modules]
     if missing:
         raise ValueError(f"the model has no module(s) {missing}: not lucent's InceptionV1")
-
-    def hook_for(key: str) -> Callable:
-        def hook(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
-            seen[key] = int(out.shape[1])
-        return hook
-
-    handles = [modules[n].register_forward_hook(hook_for(k)) for n, k in names.items()]
-    try:
-        device = model_device(model)
-        with torch.no_grad():
-            model(preprocess(torch.full((1, 3, 224, 224), 0.5, device=device)))
-    finally:
-        for h in handles:
-            h.remove()
-    return seen
+    with torch.no_grad():
+        return run_to(model, preprocess(torch.full((1, 3, 224, 224), 0.5, device=model_device(model))),
+                      {k: modules[n] for n, k in names.items()}, keep=lambda out: int(out.shape[1]))
 
 
 def judge_channel_counts(counts: Mapping[str, int]) -> Judgement:
