@@ -39,20 +39,20 @@ def digest(array: "torch.Tensor | np.ndarray") -> str:
     return h.hexdigest()
 
 
-def atomic_save(path: "str | Path", write: "Callable[[Path], None] | Any") -> Path:
+def atomic_save(path: "str | Path", payload: Any = None, *, write: "Callable[[Path], None] | None" = None) -> Path:
     """Write ``path`` through a temporary file beside it, then rename it into place.
 
-    ``write`` is either a function that writes the temporary path it is given, or an object for
-    :func:`torch.save`.
+    The file holds ``payload`` (:func:`torch.save`), or whatever ``write`` writes to the temporary path
+    it is given.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        if callable(write):
+        if write is not None:
             write(tmp)
         else:
-            torch.save(write, tmp)
+            torch.save(payload, tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -259,7 +259,7 @@ def _save(path: Path, r: Rendered) -> None:
         with open(tmp, "wb") as f:  # a file object: np.savez would add ".npz" to a name
             np.savez(f, images=r.images, trace=r.trace, meta=np.array(json.dumps(meta)))
 
-    _cache.atomic_save(path, write)
+    _cache.atomic_save(path, write=write)
 
 
 # ----------------------------------------------------------------------------- the optimisation

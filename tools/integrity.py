@@ -18,8 +18,12 @@ Each finding names the cell and what was found; the grading command puts them in
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
 from dataclasses import dataclass
 from typing import Any, Iterable
+
+from .course import ROOT
 
 #: Names and attributes a lab answer never needs, that reach the machinery the checks rely on.
 TAMPER_NAMES = frozenset({
@@ -173,6 +177,18 @@ def _aliases(trees: Iterable[ast.AST]) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def course_twins() -> dict[str, tuple[str, ...]]:
+    """``shared_utils._twins.TWINS``, read from its file: importing it through the package would import
+    torch and lucent (the package's eager ``__init__``) in every grading child, seconds per student."""
+    path = ROOT / "shared_utils" / "_twins.py"
+    spec = importlib.util.spec_from_file_location("_zoom_in_twins", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TWINS
+
+
 def scan(nb: dict[str, Any], release: dict[str, Any] | None = None,
          twins: dict[str, tuple[str, ...]] | None = None) -> list[Finding]:
     """Findings for a submitted notebook (nbformat 4 as a dict), in cell order.
@@ -182,7 +198,7 @@ def scan(nb: dict[str, Any], release: dict[str, Any] | None = None,
     """
     course_text = {_source(c) for c in (release or {}).get("cells", []) if c.get("cell_type") == "code"}
     if twins is None:
-        from shared_utils._twins import TWINS as twins  # noqa: N811
+        twins = course_twins()
     cells = nb.get("cells", [])
     trees: list[ast.AST | None] = [(_python(_source(c)) if c.get("cell_type") == "code" else None) for c in cells]
     imported = _imported_names(t for t in trees if t is not None)
