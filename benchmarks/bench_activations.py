@@ -4,7 +4,7 @@
   mixed3b together, as a notebook calls it: batches of the device's default size (4 on a CPU, 64
   on a GPU), the forward pass stops after mixed3b, lucent's model runs with the course's faster
   kernels (channels-last tensors, a local response norm summed as shifted slices;
-  ``shared_utils._lucent``).
+  ``shared_utils.inception._lucent``).
 * loop: the obvious alternative, one photo at a time through the full network, forward hooks
   collecting the same five layers, the same statistics (per channel: spatial max, its position, mean).
 
@@ -35,7 +35,7 @@ from torch import nn
 from shared_utils.activations import channel_stats
 from shared_utils.data import imagenet_sample
 from shared_utils.device import budget
-from shared_utils.model import load_inceptionv1, preprocess
+from shared_utils.inception.model import load_inceptionv1, preprocess
 
 LAYERS = ["conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b"]
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imagenet-sample"

@@ -29,10 +29,11 @@ import time
 import numpy as np
 import torch
 
-from shared_utils import _lucent, featvis
-from shared_utils._lucent import hook_count, no_leaked_hooks, objectives, param, render
-from shared_utils.model import load_inceptionv1
-from shared_utils.names import branch_of, parse_units
+from shared_utils import featvis
+from shared_utils.inception import _lucent
+from shared_utils.inception._lucent import hook_count, no_leaked_hooks, objectives, param, render
+from shared_utils.inception.model import load_inceptionv1
+from shared_utils.inception.names import branch_of, parse_units
 
 CURVES = "379 406 385 343 342 388 324 340 330 349"  # mixed3b curve family, docs/science.md §2.1
 

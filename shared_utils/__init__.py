@@ -3,13 +3,13 @@
 The 29 names below are the student core, by what a student does; every other function lives in its
 module (``from shared_utils.tuning import echo``), and each module's ``__all__`` lists its face:
 
-* load and name the model: :mod:`~shared_utils.model`, :mod:`~shared_utils.names`, :mod:`~shared_utils.device`;
+* load and name the model: :mod:`~shared_utils.inception.model`, :mod:`~shared_utils.inception.names`, :mod:`~shared_utils.device`;
 * look at activations: :mod:`~shared_utils.activations`, :mod:`~shared_utils.data` (the ImageNet sample and
   the articles' data files);
 * make stimuli and measure tuning: :mod:`~shared_utils.stimuli`, :mod:`~shared_utils.tuning`;
 * visualise features: :mod:`~shared_utils.featvis`, :mod:`~shared_utils.dataset_examples` (its
   function of the same name: ``from shared_utils.dataset_examples import dataset_examples``; any image
-  folder: :mod:`~shared_utils.image_folder`);
+  folder: :mod:`~shared_utils.data.folders`);
 * read weights and decompose them: :mod:`~shared_utils.weights`, :mod:`~shared_utils.decompose`;
 * figures: :mod:`shared_utils.plot`; lab feedback: :mod:`~shared_utils.checks`.
 
@@ -24,8 +24,8 @@ from .data import imagenet_sample, load_circuits_json, taxonomy
 from .decompose import one_sided_nmf, svd_abs
 from .device import budget, fast_mode, get_device
 from .featvis import render_unit
-from .model import WeightsUnavailableError, is_trained, load_inceptionv1, model_note, preprocess, weights_label
-from .names import Unit, branch_of, from_branch, layer_info, parse_unit
+from .inception import (WeightsUnavailableError, Unit, branch_of, from_branch, is_trained, layer_info,
+                        load_inceptionv1, model_note, parse_unit, preprocess, weights_label)
 from .stimuli import curve
 from .tuning import tuning_curve
 from .weights import direct_weights, expanded_weights, top_inputs, top_outputs, with_expanded_weights

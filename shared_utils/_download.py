@@ -1,4 +1,4 @@
-"""Downloads with a progress bar, a cache and content checks (used by model.py and data.py)."""
+"""Downloads with a progress bar, a cache and content checks (used by inception/model.py and the data package)."""
 from __future__ import annotations
 
 import hashlib

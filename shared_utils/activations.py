@@ -8,7 +8,7 @@ Usage::
 Inputs are pixels in [0, 1]; the model's own preprocessing (``x*255-117``) is applied here.
 The forward pass stops right after the deepest layer asked for, so asking for ``conv2d0`` costs
 only the first convolution. The model computes Lucid's local response norm, with the course's
-faster kernels (channels-last tensors, the LRN's window summed as slices: ``shared_utils/_lucent.py``);
+faster kernels (channels-last tensors, the LRN's window summed as slices: ``shared_utils/inception/_lucent.py``);
 the values equal a plain forward to float32 round-off. ``benchmarks/bench_activations.py`` measures the gain.
 """
 from __future__ import annotations
@@ -20,12 +20,13 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch import nn
 
-from . import _cache, _lucent
-from ._hooks import run_to
+from . import _cache
+from .inception import _lucent
+from .inception._hooks import run_to
 from ._progress import bar
 from .device import budget, model_device
-from .model import _check_batch, _check_range01, preprocess, weights_digest, weights_info
-from .names import BRANCHES, LAYERS, resolve_layer
+from .inception.model import _check_batch, _check_range01, preprocess, weights_digest
+from .inception.names import BRANCHES, LAYERS, resolve_layer
 
 __all__ = ["capture", "capture_units", "ChannelStats", "channel_stats", "forward_logits", "image_source"]
 
@@ -58,7 +59,7 @@ def _node(target: str) -> str:
 
 def _min_sizes(model: nn.Module, targets: Iterable[str], size: int = 1) -> dict[str, int]:
     """Smallest input side at which each target has ``size`` positions, from the architecture's geometry."""
-    from .weights import inception_graph
+    from .inception.graph import inception_graph
 
     try:
         graph = inception_graph(model)
@@ -121,7 +122,7 @@ def capture(
     Raises:
         ValueError: before running, with what to do, for pixels clearly outside [0, 1] (photos in
             0-255: divide by 255), a uint8 or other non-float tensor, a shape other than (N, 3, H, W)
-            (see :func:`shared_utils.model.preprocess`), or images too small for the deepest layer asked
+            (see :func:`shared_utils.inception.model.preprocess`), or images too small for the deepest layer asked
             for (e.g. mixed5b needs 32 x 32 pixels).
     """
     names = [layers] if isinstance(layers, str) else list(layers)
@@ -153,7 +154,7 @@ def capture_units(model: nn.Module, images01: torch.Tensor, units: Iterable, *, 
     :func:`~shared_utils.device.budget`), with a progress bar over the batches (``progress``; see
     :mod:`shared_utils._progress`).
     """
-    from .names import parse_unit
+    from .inception.names import parse_unit
 
     if reduce not in ("center", "max"):
         raise ValueError("reduce must be 'center' or 'max'")

@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._inception import OPS
+from .inception._arch import OPS
 from .activations import ChannelStats, channel_stats
-from .model import WeightsInfo, weights_info
-from .names import Unit, parse_units, resolve_layer
+from .inception.model import WeightsInfo, weights_info
+from .inception.names import Unit, parse_units, resolve_layer
 
 __all__ = ["ReceptiveField", "receptive_field", "TopExamples", "top_examples", "dataset_examples",
            "example_images", "example_crops"]
@@ -70,7 +70,7 @@ def _grow(rf: ReceptiveField, kernel: int, stride: int, pad_before: int) -> Rece
 
 
 def _field_table() -> dict[str, ReceptiveField]:
-    """Every layer's field, op by op through the architecture table (shared_utils/_inception.py)."""
+    """Every layer's field, op by op through the architecture table (shared_utils/inception/_arch.py)."""
     table = {"input": ReceptiveField(1, 1, 0)}
     for op in OPS[1:]:
         if op.kind == "cat":  # every branch is centred on the same position: the layer's field is the largest
@@ -178,8 +178,8 @@ def dataset_examples(
 
     Args:
         sample: an :class:`~shared_utils.data.ImageSample` (e.g. ``imagenet_sample()``); or a folder, a
-            list of image paths or an :class:`~shared_utils.image_folder.ImageFolder`, which take the streaming
-            pass of :func:`~shared_utils.image_folder.folder_stats` (memory flat in the number of photos).
+            list of image paths or an :class:`~shared_utils.data.folders.ImageFolder`, which take the streaming
+            pass of :func:`~shared_utils.data.folders.folder_stats` (memory flat in the number of photos).
         units: ``"3b:379 3b:406"`` or a list of ids; the layers they need are computed together.
         pre_relu: rank by the value before the ReLU (no ties at 0 for weak units).
         cache: a directory for the activation statistics (shared with ``channel_stats``).
@@ -192,7 +192,7 @@ def dataset_examples(
     if not parsed:
         raise ValueError("give at least one unit, e.g. dataset_examples(model, sample, '3b:379')")
     layers = list(dict.fromkeys(u.layer for u in parsed))
-    from . import image_folder as _folders  # imported here: it imports this module
+    from .data import folders as _folders  # imported here: it imports this module
 
     if _folders.is_folder_source(sample):
         streamed = _folders.folder_stats(model, sample, layers, k=k, image_size=image_size, pre_relu=pre_relu,

@@ -256,7 +256,7 @@ def taxonomy_labels(
     a channel wins; channels in no group get ``unlabelled``).
     """
     from .data import taxonomy
-    from .names import layer_channels, resolve_layer
+    from .inception.names import layer_channels, resolve_layer
 
     canonical = resolve_layer(layer)
     n = layer_channels(canonical)

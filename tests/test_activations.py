@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from shared_utils.activations import capture, capture_units, channel_stats, forward_logits
-from shared_utils.model import preprocess
+from shared_utils.inception.model import preprocess
 
 
 def _hooks(model) -> int:

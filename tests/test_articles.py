@@ -1,4 +1,4 @@
-"""The articles' own pictures (shared_utils.articles, shared_utils.plot.articles, the explorer's box):
+"""The articles' own pictures (shared_utils.data.articles, shared_utils.plot.articles, the explorer's box):
 the manifest against the offline copy, unit ids, where a file is looked for, the hash check, offline
 behaviour, the plot helpers on Agg axes. Never touches the network: the shared copy comes through
 ZOOM_IN_DATA or root=, downloads from a local HTTP server."""
@@ -17,8 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from shared_utils import _download, articles
-from shared_utils.articles import (
+from shared_utils import _download
+from shared_utils.data import articles
+from shared_utils.data.articles import (
     ARTICLE_CAPTION,
     ATTRIBUTION,
     UNAVAILABLE_TEXT,
@@ -28,7 +29,7 @@ from shared_utils.articles import (
     UnknownArticleFileError,
 )
 from shared_utils.data import DataUnavailableError, IncompleteInstallError
-from shared_utils.names import LAYERS, BadChannelError, Unit, UnknownLayerError
+from shared_utils.inception.names import LAYERS, BadChannelError, Unit, UnknownLayerError
 
 CURVE = "early-vision-neurons/mixed3b_379.jpg"
 CURVE_FORMS = ["3b:379", "mixed3b:379", "mixed3b 379", "mixed3b_379", "mixed3b_5x5:59", Unit("mixed3b", 379),
@@ -108,9 +109,10 @@ def test_every_unit_of_the_six_layers_has_one_picture() -> None:
 
 
 def test_manifest_is_compact_and_ships_with_the_package() -> None:
-    path = Path(articles.__file__).parent / "manifests" / "articles.json"
+    package = Path(articles.__file__).parents[1]  # shared_utils/: every manifest ships in its manifests/
+    path = package / "manifests" / "articles.json"
     assert path.stat().st_size < 200_000
-    text = (Path(articles.__file__).parents[1] / "pyproject.toml").read_text()
+    text = (package.parent / "pyproject.toml").read_text()
     assert '"manifests/*"' in text  # package data: the wheel holds it (tests/test_packaging.py checks the wheel)
 
 
@@ -316,7 +318,7 @@ def test_offline_the_helpers_show_text_instead_of_failing(monkeypatch, isolated:
     import matplotlib.pyplot as plt
 
     from shared_utils.featvis import Rendered
-    from shared_utils.model import WeightsInfo
+    from shared_utils.inception.model import WeightsInfo
     from shared_utils.plot.articles import draw_article_unit, show_article_figure, show_beside_article
 
     tried = _offline(monkeypatch)
@@ -344,7 +346,7 @@ def test_beside_article_pairs_each_render_with_its_picture(monkeypatch, offline_
     import matplotlib.pyplot as plt
 
     from shared_utils.featvis import Rendered
-    from shared_utils.model import WeightsInfo
+    from shared_utils.inception.model import WeightsInfo
     from shared_utils.plot.articles import show_beside_article
 
     monkeypatch.setenv("ZOOM_IN_DATA", str(offline_copy.parent))
@@ -378,9 +380,9 @@ def test_beside_article_pairs_each_render_with_its_picture(monkeypatch, offline_
 
 
 def _fake_render(monkeypatch):
-    from shared_utils import explorer as ex_mod
+    from shared_utils.explorer import data as ex_mod
     from shared_utils.featvis import Rendered
-    from shared_utils.model import WeightsInfo
+    from shared_utils.inception.model import WeightsInfo
 
     def render_unit(model, unit, **kwargs):
         return Rendered(np.full((1, 8, 8, 3), 0.5), [str(unit)], WeightsInfo(trained=False, source="test"),

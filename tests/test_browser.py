@@ -10,7 +10,7 @@ Needs pip's ``playwright`` (requirements.txt) and Debian's ``chromium`` (``pytho
 installs it as root; see tools/system_deps.py). Without them the tests fail on CI (``CI=true``)
 and are skipped elsewhere.
 
-HOOK for new widget notebooks (e.g. the neuron explorer, shared_utils/explorer.py): write a test
+HOOK for new widget notebooks (e.g. the neuron explorer, shared_utils/explorer/__init__.py): write a test
 that takes the ``lab_page`` fixture, calls ``run_notebook_in_lab(lab_page, path)`` on a notebook
 placed in ``lab_root`` (see ``test_neuron_explorer``), then ``assert_widgets_render(lab_page)``
 and interacts with ``lab_page`` through Playwright locators scoped to ``.jp-Cell-outputArea``.
@@ -653,11 +653,11 @@ def test_a_student_runs_the_lab_and_gets_a_hint(lab_page: Any, lab: str) -> None
             wrong_answer=f"{exercise}: {wrong.why}", wrong_answer_s=round(time.monotonic() - start, 1))
 
 
-#: The neuron explorer (shared_utils/explorer.py) on the untrained stand-in. The server inherits
+#: The neuron explorer (shared_utils/explorer/__init__.py) on the untrained stand-in. The server inherits
 #: COURSE_FAST=1 from conftest, so ExplorerSettings.from_budget() picks the tiny settings; the second
 #: cell waits for the first unit's panels so that the run ends with a complete view.
 EXPLORER_CELLS: list[str] = [
-    "from shared_utils.model import load_inceptionv1\n"
+    "from shared_utils.inception.model import load_inceptionv1\n"
     "from shared_utils.explorer import explore\n\n"
     "model = load_inceptionv1('untrained')\n"
     "ex = explore(model, '3b:379')\n"

@@ -157,7 +157,7 @@ def test_reachable_and_a_download_from_nowhere(fake_github, tmp_path: Path) -> N
 @pytest.fixture
 def _fresh_manifests():
     """Manifest readers are cached: start and end with empty caches so nothing leaks to other tests."""
-    from shared_utils import labels
+    from shared_utils.data import labels
 
     readers = [data._imagenet_manifest, data._circuits_manifest, labels._manifest_entry]
     for r in readers:
@@ -182,7 +182,7 @@ def _assert_reinstall_advice(text: str, name: str) -> None:
 @pytest.mark.parametrize("name, read", [
     ("circuits.json", lambda: data.circuits_path("curve_detectors/radial_mixed3b.json")),
     ("imagenet_sample.sha256", lambda: data._imagenet_manifest()),
-    ("inceptionv1_labels.json", lambda: __import__("shared_utils.labels", fromlist=["_"])._manifest_entry()),
+    ("inceptionv1_labels.json", lambda: __import__("shared_utils.data.labels", fromlist=["_"])._manifest_entry()),
 ])
 def test_missing_manifest_says_the_install_is_incomplete(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                          _fresh_manifests, name: str, read) -> None:

@@ -14,7 +14,7 @@ from torch import nn
 from shared_utils.activations import ChannelStats, capture
 from shared_utils.dataset_examples import (ReceptiveField, dataset_examples, example_crops, example_images,
                                            receptive_field, top_examples)
-from shared_utils.names import UnknownLayerError
+from shared_utils.inception.names import UnknownLayerError
 
 
 class _AvgPool(nn.Module):

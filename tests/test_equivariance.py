@@ -1,4 +1,4 @@
-"""shared_utils.equivariance on constructed families where the answer is known (no model, no trained weights).
+"""shared_utils.labs.equivariance on constructed families where the answer is known (no model, no trained weights).
 
 References are independent of the code under test: ``torch.rot90`` by hand, kernels drawn analytically
 at each angle (:func:`oriented_kernel` is a formula of rotated coordinates), ``conv_transpose2d``,
@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from shared_utils import equivariance as eq
+from shared_utils.labs import equivariance as eq
 from shared_utils.stimuli import line, rotate
 
 torch.set_num_threads(max(1, min(2, torch.get_num_threads())))

@@ -12,7 +12,8 @@ import threading
 import pytest
 import torch
 
-from shared_utils import explorer as ex_mod
+from shared_utils.explorer import data as ex_mod  # what ExplorerData calls: tests count and slow it here
+from shared_utils.explorer.widget import _Worker
 from shared_utils.explorer import (
     CURVE_LAYERS,
     PANELS,
@@ -24,8 +25,8 @@ from shared_utils.explorer import (
     read_unit,
     tuning_stimulus,
 )
-from shared_utils.model import WeightsInfo
-from shared_utils.names import LAYERS, Unit
+from shared_utils.inception.model import WeightsInfo
+from shared_utils.inception.names import LAYERS, Unit
 from shared_utils.weights import Connection
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -243,7 +244,7 @@ def test_input_channels_are_not_buttons(model) -> None:
 
 
 class _Counter:
-    """Wraps a function of shared_utils.explorer and counts its calls."""
+    """Wraps a function that shared_utils.explorer.data calls and counts its calls."""
 
     def __init__(self, monkeypatch, name: str):
         self.calls = 0
@@ -339,7 +340,7 @@ def test_background_work_shows_progress_and_skips_stale_units(model, monkeypatch
 def test_worker_thread_ends_when_idle() -> None:
     import time
 
-    worker = ex_mod._Worker(idle_s=0.05)
+    worker = _Worker(idle_s=0.05)
     done: list[int] = []
     for i in range(3):
         worker.submit(lambda i=i: done.append(i))

@@ -10,12 +10,13 @@ import pytest
 import torch
 from helpers.counters import CallCounter
 
-from shared_utils import _lucent, featvis
-from shared_utils._lucent import hook_count, no_leaked_hooks, objectives, param, render
+from shared_utils import featvis
+from shared_utils.inception import _lucent
+from shared_utils.inception._lucent import hook_count, no_leaked_hooks, objectives, param, render
 from shared_utils.activations import capture
 from shared_utils.featvis import render_direction, render_unit, render_units
-from shared_utils.model import preprocess
-from shared_utils.names import BadChannelError, UnknownLayerError
+from shared_utils.inception.model import preprocess
+from shared_utils.inception.names import BadChannelError, UnknownLayerError
 
 TINY = dict(size=32, input_size=None, progress=False)
 

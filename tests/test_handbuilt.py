@@ -1,4 +1,4 @@
-"""The hand-built curve network, unit swaps/ablations in InceptionV1, and top-k accuracy (shared_utils.handbuilt)."""
+"""The hand-built curve network, unit swaps/ablations in InceptionV1, and top-k accuracy (shared_utils.labs.handbuilt)."""
 from __future__ import annotations
 
 import math
@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from shared_utils import handbuilt as hb
+from shared_utils.labs import handbuilt as hb
 from shared_utils import stimuli, tuning
-from shared_utils._lucent import hook_count
+from shared_utils.inception._lucent import hook_count
 from shared_utils.activations import capture
 
 SIZE = 120  # 15 x 15 cells at stride 8: an odd grid, so the centre cell sits exactly on the stimulus apex

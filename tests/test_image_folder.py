@@ -1,4 +1,4 @@
-"""Streaming passes over image folders (shared_utils.image_folder): shards merged equal one pass, the
+"""Streaming passes over image folders (shared_utils.data.folders): shards merged equal one pass, the
 streamed top-k equals the all-in-memory dataset_examples, the state does not grow with the number of
 photos, an interrupted pass resumes to the same result, ImageNet layout vs flat, and bad input.
 
@@ -16,7 +16,7 @@ import torch
 
 from shared_utils.activations import channel_stats
 from shared_utils.dataset_examples import dataset_examples, example_crops, example_images, top_examples
-from shared_utils.image_folder import (BrokenImageError, FolderStats, ImageFolder, folder_stats, image_folder,
+from shared_utils.data.folders import (BrokenImageError, FolderStats, ImageFolder, folder_stats, image_folder,
                                        merge_folder_stats)
 
 SIZE = 48

@@ -1,4 +1,4 @@
-"""The architecture table (shared_utils/_inception.py) against lucent's model itself: every conv's
+"""The architecture table (shared_utils/inception/_arch.py) against lucent's model itself: every conv's
 kernel, stride and padding, every pool's, and the blocks' wiring, read from the modules and from a
 forward pass, so that the linearised graph, the receptive fields and featvis's branch forward (all
 derived from the table) describe the network that actually runs."""
@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from shared_utils._inception import BLOCKS, OP, OPS, TRUNK, block_input
-from shared_utils.names import BRANCHES
+from shared_utils.inception._arch import BLOCKS, OP, OPS, TRUNK, block_input
+from shared_utils.inception.names import BRANCHES
 
 
 def test_every_conv_of_the_table_is_the_models(model) -> None:

@@ -1,4 +1,4 @@
-"""InceptionV1's class list (shared_utils.labels): the mapping to the 1008 outputs, where the file is
+"""InceptionV1's class list (shared_utils.data.labels): the mapping to the 1008 outputs, where the file is
 looked for, the hash and structure checks, and the offline error. Never touches the network: the
 shared copy comes through root= or ZOOM_IN_DATA, downloads from a local HTTP server."""
 from __future__ import annotations
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from shared_utils import _download, labels
+from shared_utils import _download
+from shared_utils.data import labels
 from shared_utils.data import DataUnavailableError
-from shared_utils.handbuilt import topk_accuracy
+from shared_utils.labs.handbuilt import topk_accuracy
 
 PINNED_SHA256 = "e31abe887a0ab7caa5e28dcb9fe547a53720be32f6196a17bc3dcebfb8cd485e"
 KIT_FOX, TENCH = "n02119789", "n01440764"

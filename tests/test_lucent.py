@@ -13,9 +13,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from shared_utils import _lucent
+from shared_utils.inception import _lucent
 from shared_utils.activations import capture
-from shared_utils.model import load_inceptionv1, preprocess, weights_digest, weights_label
+from shared_utils.inception.model import load_inceptionv1, preprocess, weights_digest, weights_label
 
 
 @pytest.mark.parametrize("channels, size, beta", [

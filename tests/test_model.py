@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from shared_utils import model as m
+from shared_utils.inception import model as m
 
 
 def test_untrained_is_labelled_and_seeded() -> None:

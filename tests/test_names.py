@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_utils.names import (
+from shared_utils.inception.names import (
     BRANCHES, LAYERS, BadChannelError, Unit, UnknownLayerError, branch_of, branch_range, format_unit, from_branch,
     layer_channels, parse_unit, parse_units, resolve_layer,
 )

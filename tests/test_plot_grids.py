@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from shared_utils.featvis import Rendered  # noqa: E402
-from shared_utils.model import WeightsInfo  # noqa: E402
+from shared_utils.inception.model import WeightsInfo  # noqa: E402
 from shared_utils.plot.features import show_renders  # noqa: E402
 from shared_utils.plot.images import show_images  # noqa: E402
 from shared_utils.plot.style import wrap_to_width  # noqa: E402

@@ -171,7 +171,7 @@ def test_activation_passes_drive_a_bar(model, every_step: None, capsys: pytest.C
 
 
 def test_universality_scan_drives_one_bar_to_its_end(every_step: None, capsys: pytest.CaptureFixture[str]) -> None:
-    from shared_utils import universality as uv
+    from shared_utils.labs import universality as uv
 
     uv.scan_model(_Toy(), name="toy", transform=None, size=24, angles=range(0, 360, 60), radii=[6.0], batch_size=4)
     got = _lines(capsys.readouterr().err, "scanning toy")
@@ -183,8 +183,8 @@ def test_universality_scan_drives_one_bar_to_its_end(every_step: None, capsys: p
 
 
 def test_null_scores_and_top_patches_drive_a_bar(every_step: None, capsys: pytest.CaptureFixture[str]) -> None:
-    from shared_utils import equivariance as eq
-    from shared_utils import hed_vgg16 as hv
+    from shared_utils.labs import equivariance as eq
+    from shared_utils.labs import hed_vgg16 as hv
 
     angles = [60.0 * i for i in range(6)]
     eq.null_scores(eq.kernel_family("curve", angles, 7), angles, n=5)
@@ -199,7 +199,7 @@ def test_renders_dataset_examples_and_predictions_drive_a_bar(model, sample, eve
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     from shared_utils.dataset_examples import dataset_examples
     from shared_utils.featvis import render_units
-    from shared_utils.handbuilt import predict
+    from shared_utils.labs.handbuilt import predict
 
     render_units(model, "conv2d0:3", steps=3, size=32, input_size=None)
     assert "3/3" in _lines(capsys.readouterr().err, "rendering 1 image(s)")[-1]

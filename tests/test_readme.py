@@ -46,5 +46,11 @@ def test_where_things_are_names_what_exists() -> None:
     assert count == len(shared_utils.__all__) <= 30
     assert all(hasattr(shared_utils, n) for n in shared_utils.__all__)
     assert not hasattr(shared_utils, "__getattr__"), "the core's names are imported eagerly (visible to editors)"
-    for module in re.findall(r"`(\w+)`", where[where.index("Lab-specific"):where.index("Instructor tooling")]):
+    core = where[where.index("one per thing a student does"):where.index("Four subpackages")]
+    for module in re.findall(r"`(\w+)`", core):
         assert (ROOT / "shared_utils" / f"{module}.py").is_file(), module
+    for package in re.findall(r"`shared_utils/(\w+)/`", where):
+        assert (ROOT / "shared_utils" / package / "__init__.py").is_file(), package
+    labs = where[where.index("`shared_utils/labs/`"):where.index("`shared_utils/explorer/`")]
+    for module in re.findall(r"`(\w+)`", labs):
+        assert (ROOT / "shared_utils" / "labs" / f"{module}.py").is_file(), module

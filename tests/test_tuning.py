@@ -240,7 +240,7 @@ def test_article_loaders_other_files(circuits_root):
 
 
 def test_tuning_curve_on_inceptionv1_matches_direct_capture(model):
-    from shared_utils._lucent import hook_count
+    from shared_utils.inception._lucent import hook_count
     from shared_utils.activations import capture
 
     angles = torch.arange(0, 360, 45.0)

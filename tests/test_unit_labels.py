@@ -1,4 +1,4 @@
-"""The later-layer unit labels (shared_utils.unit_labels): complete for the notebooks, faithful to science.md."""
+"""The later-layer unit labels (shared_utils.explorer.unit_labels): complete for the notebooks, faithful to science.md."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared_utils.names import Unit, parse_unit
-from shared_utils.unit_labels import ARTICLE_LABELS, UNLABELLED_ON_PURPOSE, article_label
+from shared_utils.inception.names import Unit, parse_unit
+from shared_utils.explorer.unit_labels import ARTICLE_LABELS, UNLABELLED_ON_PURPOSE, article_label
 
 ROOT = Path(__file__).resolve().parents[1]
 SCIENCE = ROOT / "docs" / "science.md"
@@ -49,7 +49,7 @@ def test_every_later_unit_the_notebooks_name_is_labelled_or_listed() -> None:
     missing = {u: sorted(where) for u, where in named.items()
                if article_label(u) is None and u not in UNLABELLED_ON_PURPOSE}
     assert not missing, ("units the notebooks name without an article label; add them to "
-                         f"shared_utils/unit_labels.py with their source, or to UNLABELLED_ON_PURPOSE: {missing}")
+                         f"shared_utils/explorer/unit_labels.py with their source, or to UNLABELLED_ON_PURPOSE: {missing}")
     assert not set(UNLABELLED_ON_PURPOSE) & {u.short for u in ARTICLE_LABELS}, "both labelled and unlabelled"
 
 

@@ -1,4 +1,4 @@
-"""Finding detectors by stimulus tuning in any conv net (shared_utils.universality), on planted networks."""
+"""Finding detectors by stimulus tuning in any conv net (shared_utils.labs.universality), on planted networks."""
 from __future__ import annotations
 
 import urllib.error
@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from shared_utils import universality as uv
-from shared_utils.handbuilt import CurveNet
+from shared_utils.labs import universality as uv
+from shared_utils.labs.handbuilt import CurveNet
 
 ANGLES = range(0, 360, 15)
 

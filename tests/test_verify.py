@@ -20,8 +20,9 @@ import torch
 from torch import nn
 
 from shared_utils import verify as V
+from shared_utils.verify import reporting as verify_report, values
 from shared_utils._geometry import circular_distance, wrap_degrees
-from shared_utils.names import branch_range
+from shared_utils.inception.names import branch_range
 from shared_utils.stimuli import circle_mask, pixel_coords
 from shared_utils.tuning import TuningCurve, article_curves
 
@@ -148,7 +149,7 @@ def test_sample_accuracy_judge():
 def test_sample_accuracy_catches_a_shifted_map(monkeypatch, shared_data):
     """A model that is always right under the file's 1-based lines (0 = background) scores 100 %; one
     whose outputs follow a 0-based reading of the same file (shifted by one) is near chance and fails."""
-    from shared_utils import handbuilt
+    from shared_utils.labs import handbuilt
     from shared_utils.data import imagenet_sample
 
     sample = imagenet_sample(shared_data / "imagenet-sample", n=50)
@@ -192,11 +193,11 @@ def test_curve_tuning_judge_on_article_data_and_bumps(circuits_root):
 
 
 def test_article_peaks_match_the_science_doc(circuits_root):
-    assert V.measure_article_peaks("mixed3b", circuits_root) == V.ARTICLE_PEAKS_3B
+    assert V.measure_article_peaks("mixed3b", circuits_root) == values.ARTICLE_PEAKS_3B
 
 
 def test_curve_order_judge_allows_offset_and_reflection_only():
-    ref = V.ARTICLE_PEAKS_3B
+    ref = values.ARTICLE_PEAKS_3B
     assert V.judge_curve_order(dict(ref))[1]
     shifted = {u: (p + 123.0) % 360 for u, p in ref.items()}
     assert V.judge_curve_order(shifted)[1]
@@ -215,7 +216,7 @@ def test_curve_order_judge_allows_offset_and_reflection_only():
 
 def test_b4_b5_on_a_model_with_hand_tuned_curve_units(model):
     # the model's convention: mirrored and offset from the article's (science.md §14)
-    prefs = {u: (40.0 - p) % 360 for u, p in V.ARTICLE_PEAKS_3B.items()}
+    prefs = {u: (40.0 - p) % 360 for u, p in values.ARTICLE_PEAKS_3B.items()}
     good = V.measure_curve_tuning(hooked_curve_model(model, prefs), **SMALL)
     text, ok = V.judge_curve_tuning(good)
     assert ok, text
@@ -233,9 +234,9 @@ def test_b4_b5_on_a_model_with_hand_tuned_curve_units(model):
 
 def test_echo_depth_on_article_data_and_constructed_medians(circuits_root):
     medians = V.measure_article_echoes(circuits_root)
-    assert V.judge_echo_depth(medians, V.ARTICLE_ECHO_MEDIANS)[1]
+    assert V.judge_echo_depth(medians, values.ARTICLE_ECHO_MEDIANS)[1]
     assert not V.judge_echo_depth({"conv2d2": 0.1, "mixed3a": 0.22, "mixed3b": 0.01})[1]
-    assert not V.judge_echo_depth({**medians, "mixed3a": 0.30}, V.ARTICLE_ECHO_MEDIANS)[1]  # order kept, value off
+    assert not V.judge_echo_depth({**medians, "mixed3a": 0.30}, values.ARTICLE_ECHO_MEDIANS)[1]  # order kept, value off
     assert V.judge_echo_depth({"conv2d2": 0.5, "mixed3a": 0.3, "mixed3b": 0.05}, last_max=0.1)[1]
     assert not V.judge_echo_depth({"conv2d2": 0.5, "mixed3a": 0.3, "mixed3b": 0.2}, last_max=0.1)[1]
     assert not V.judge_echo_depth({"conv2d2": 0.5, "mixed3a": float("nan"), "mixed3b": 0.0})[1]
@@ -267,13 +268,13 @@ def test_sigma_judge():
 
 
 def test_curve_pair_signs_on_planted_models(model):
-    sources = sorted({s for s, _ in V.CURVE_PAIRS})
-    m = plant(model, "mixed3b_5x5", sources, signed(V.CURVE_PAIRS, 5))
+    sources = sorted({s for s, _ in values.CURVE_PAIRS})
+    m = plant(model, "mixed3b_5x5", sources, signed(values.CURVE_PAIRS, 5))
     sums = V.measure_curve_weights(m)
     text, ok = V.judge_curve_pairs(sums)
     assert ok, text
     assert sums[(147, 379)] == pytest.approx(0.1 * 25, rel=1e-4)  # exactly the planted kernel
-    flipped = plant(model, "mixed3b_5x5", sources, signed(V.CURVE_PAIRS, 5, flip=True))
+    flipped = plant(model, "mixed3b_5x5", sources, signed(values.CURVE_PAIRS, 5, flip=True))
     text, ok = V.judge_curve_pairs(V.measure_curve_weights(flipped))
     assert not ok and "0/8" in text
 
@@ -291,13 +292,13 @@ def test_best_input_judge_with_article_peaks(circuits_root):
 
 
 def test_echo_edit_judge_and_measurement_runs(model):
-    base = {u: 0.01 for u in V.CURVES_3B}
+    base = {u: 0.01 for u in values.CURVES_3B}
     assert V.judge_echo_edit({"baseline": base, "edited": {**base, 385: 0.62, 324: 0.59, 330: 0.4}})[1]
     assert not V.judge_echo_edit({"baseline": base, "edited": {**base, 385: 0.62, 324: 0.59}})[1]
     both = {**base, 385: 0.62, 324: 0.59, 330: 0.4}
     assert not V.judge_echo_edit({"baseline": both, "edited": both})[1]  # the echoes were there before the edit
     m = V.measure_echo_edit(model, angles=tuple(range(0, 360, 30)), radii=(12.0,), size=64)
-    assert set(m) == {"baseline", "edited"} and set(m["edited"]) == set(V.CURVES_3B)
+    assert set(m) == {"baseline", "edited"} and set(m["edited"]) == set(values.CURVES_3B)
 
 
 def test_aann_real_data_and_a_random_network(circuits_root, tmp_path):
@@ -335,7 +336,7 @@ def _plant_hflf(model: nn.Module, hf: tuple, lf: tuple, *, anti: bool = True) ->
             bn[0, c] = v
         for c, v in zip(lf, (0.44, 0.41, 0.38, 0.36, 0.34)):
             bn[1, c] = v
-        for i, u in enumerate(V.HF_LF_3A):
+        for i, u in enumerate(values.HF_LF_3A):
             s = torch.rot90(sobel, i % 4)
             conv[u - 64].zero_()
             conv[u - 64, 0] = s
@@ -344,13 +345,13 @@ def _plant_hflf(model: nn.Module, hf: tuple, lf: tuple, *, anti: bool = True) ->
 
 
 def test_hflf_nmf_on_planted_models(model):
-    good = V.measure_hflf_nmf(_plant_hflf(model, V.HF_FACTOR, V.LF_FACTOR))
+    good = V.measure_hflf_nmf(_plant_hflf(model, values.HF_FACTOR, values.LF_FACTOR))
     text, ok = V.judge_hflf_factors(good)
     assert ok and "5/5 with HF, 5/5 with LF" in text, text
     assert V.judge_hflf_anticorrelation(good)[1]
-    wrong = V.measure_hflf_nmf(_plant_hflf(model, (1, 2, 3, 4, 5), V.LF_FACTOR))
+    wrong = V.measure_hflf_nmf(_plant_hflf(model, (1, 2, 3, 4, 5), values.LF_FACTOR))
     assert not V.judge_hflf_factors(wrong)[1]
-    uncorrelated = V.measure_hflf_nmf(_plant_hflf(model, V.HF_FACTOR, V.LF_FACTOR, anti=False))
+    uncorrelated = V.measure_hflf_nmf(_plant_hflf(model, values.HF_FACTOR, values.LF_FACTOR, anti=False))
     assert V.judge_hflf_factors(uncorrelated)[1]
     assert not V.judge_hflf_anticorrelation(uncorrelated)[1]
 
@@ -361,7 +362,7 @@ def test_hflf_tuning_judge():
     def one_sided(p: float) -> torch.Tensor:
         return torch.cos(torch.deg2rad(a - p)).clamp(min=0) ** 2
 
-    spread = [TuningCurve(a, one_sided(24.0 * i), unit=f"3a:{u}", source="t") for i, u in enumerate(V.HF_LF_3A)]
+    spread = [TuningCurve(a, one_sided(24.0 * i), unit=f"3a:{u}", source="t") for i, u in enumerate(values.HF_LF_3A)]
     assert V.judge_hflf_tuning(spread)[1]
     two_sided = [TuningCurve(a, torch.cos(torch.deg2rad(a - 24.0 * i)) ** 2, unit="3a:0", source="t") for i in range(15)]
     assert not V.judge_hflf_tuning(two_sided)[1]
@@ -375,11 +376,11 @@ def test_hflf_tuning_judge():
 
 def test_branch_membership_real_data_and_constructed(circuits_root):
     m = V.measure_branch_membership(circuits_root)
-    text, ok = V.judge_branch_membership(m["bw"], V.BW_P, n=9)
+    text, ok = V.judge_branch_membership(m["bw"], values.BW_P, n=9)
     assert ok and "9/9" in text
-    assert V.judge_branch_membership(m["curves"], V.CURVES_P, n=30)[1]
+    assert V.judge_branch_membership(m["curves"], values.CURVES_P, n=30)[1]
     moved = {**m["bw"], "units": m["bw"]["units"][:-1] + [100]}
-    assert not V.judge_branch_membership(moved, V.BW_P, n=9)[1]
+    assert not V.judge_branch_membership(moved, values.BW_P, n=9)[1]
     assert not V.judge_branch_membership(m["bw"], 1e-7, n=9)[1]  # a p-value the formula does not give
     exact = math.comb(32, 9) / math.comb(256, 9)
     assert V.judge_branch_membership(m["bw"], exact, n=9)[1]
@@ -407,28 +408,28 @@ def _pairs(d: dict) -> tuple[list[int], dict]:
 
 
 def test_dog_fur_to_heads_through_maxpool4(model):
-    sources, pairs = _pairs(V.DOG_3B_4A)
+    sources, pairs = _pairs(values.DOG_3B_4A)
     good = plant(model, "mixed4a_3x3", sources, signed(pairs, 3))  # mixed4a reads maxpool4
-    text, ok = V.judge_signs(V.measure_pair_sums(good, V.DOG_3B_4A, via="maxpool4"), V.DOG_3B_4A)
+    text, ok = V.judge_signs(V.measure_pair_sums(good, values.DOG_3B_4A, via="maxpool4"), values.DOG_3B_4A)
     assert ok and "8/8" in text, text
     bad = plant(model, "mixed4a_3x3", sources, signed(pairs, 3, flip=True))
-    assert not V.judge_signs(V.measure_pair_sums(bad, V.DOG_3B_4A, via="maxpool4"), V.DOG_3B_4A)[1]
+    assert not V.judge_signs(V.measure_pair_sums(bad, values.DOG_3B_4A, via="maxpool4"), values.DOG_3B_4A)[1]
 
 
 def test_dog_heads_to_head_neck_and_union(model):
-    sources, pairs = _pairs({**V.DOG_4A_4B, **V.DOG_UNION})
+    sources, pairs = _pairs({**values.DOG_4A_4B, **values.DOG_UNION})
     good = plant(model, "mixed4b_5x5", sources, signed(pairs, 5))
-    assert V.judge_signs(V.measure_pair_sums(good, V.DOG_4A_4B), V.DOG_4A_4B)[1]
-    assert V.judge_signs(V.measure_pair_sums(good, V.DOG_UNION), V.DOG_UNION)[1]
+    assert V.judge_signs(V.measure_pair_sums(good, values.DOG_4A_4B), values.DOG_4A_4B)[1]
+    assert V.judge_signs(V.measure_pair_sums(good, values.DOG_UNION), values.DOG_UNION)[1]
     one_off = dict(pairs)
     one_off[(235, 418)] = -1
     bad = plant(model, "mixed4b_5x5", sources, signed(one_off, 5))
-    text, ok = V.judge_signs(V.measure_pair_sums(bad, V.DOG_UNION), V.DOG_UNION)
+    text, ok = V.judge_signs(V.measure_pair_sums(bad, values.DOG_UNION), values.DOG_UNION)
     assert not ok and "3/4" in text and "4a:235" in text
 
 
 def test_mirror_pair_kernels(model):
-    a, b, dst = V.MIRROR_PAIR
+    a, b, dst = values.MIRROR_PAIR
     p = torch.zeros(5, 5)
     p[0, 0], p[1, 0], p[2, 1], p[4, 3] = 1.0, 0.8, 0.5, -0.3  # asymmetric left-right
     mirrored = plant(model, "mixed4b_5x5", [ch(a), ch(b)], {(ch(a), ch(dst)): p, (ch(b), ch(dst)): p.flip(-1)})
@@ -443,8 +444,8 @@ def test_car_kernels(model):
     top[:2], top[3:] = 1.0, -1.0
     body = torch.ones(5, 5) * 0.5
     body[0, 0] = -0.2
-    srcs = [ch(s) for s in V.CAR_INPUTS]
-    d = ch(V.CAR_UNIT)
+    srcs = [ch(s) for s in values.CAR_INPUTS]
+    d = ch(values.CAR_UNIT)
     good = plant(model, "mixed4c_5x5", srcs, {(srcs[0], d): top, (srcs[1], d): -top, (srcs[2], d): body})
     text, ok = V.judge_car(V.measure_car_kernels(good))
     assert ok, text
@@ -454,7 +455,7 @@ def test_car_kernels(model):
 
 
 def test_superposition_rank(model):
-    src = ch(V.CAR_UNIT)
+    src = ch(values.CAR_UNIT)
 
     def planted(sign: float) -> nn.Module:  # 4d:241 and 277 are 3x3 units, 4d:417 a 5x5 one
         m = plant(model, "mixed4d_3x3", [src], {(src, 241): sign * torch.ones(3, 3), (src, 277): sign * torch.ones(3, 3)})
@@ -488,7 +489,7 @@ def test_failures_and_crashes_set_the_exit_code(monkeypatch, model, circuits_roo
         V.Claim("X3", "exploratory", "1", "data", lambda ctx: 2, lambda m: ("2", False), status="exploratory"),
         V.Claim("X4", "crashes", "1", "data", boom, lambda m: ("", True)),
     ]
-    monkeypatch.setattr(V, "CLAIMS", fake)
+    monkeypatch.setattr(verify_report, "CLAIMS", fake)
     rep = V.report(model, data=circuits_root.parent)
     verdicts = {r.claim.id: r.verdict for r in rep.results}
     assert verdicts["X1"] == "PASS" and verdicts["X2"] == "FAIL"
@@ -507,7 +508,7 @@ def test_report_formats_escape_and_wrap():
     c = V.Claim("Z9", "a <claim> with | pipes", "article & value", "data")
     rep = V.VerifyReport([V.Result(c, "PASS", "measured " * 20)], ["header line"])
     text = rep.text()
-    assert all(len(line) <= sum(V._WIDTHS) + 3 * 4 for line in text.splitlines()[2:-1])
+    assert all(len(line) <= sum(verify_report._WIDTHS) + 3 * 4 for line in text.splitlines()[2:-1])
     assert "&lt;claim&gt;" in rep._repr_html_() and "article &amp; value" in rep.html()
     assert "a <claim> with \\| pipes" in rep.markdown()
 

@@ -13,9 +13,9 @@ from torch import nn
 import pytest
 
 from shared_utils import weights as W
-from shared_utils._lucent import hook_count
+from shared_utils.inception._lucent import hook_count
 from shared_utils.activations import capture
-from shared_utils.weights import LinearGraph, LinearOp
+from shared_utils.inception.graph import LinearGraph, LinearOp, linearised_forward
 
 CURVES_3B = [379, 406, 385, 343, 342, 388, 324, 340, 330, 349]
 
@@ -121,7 +121,7 @@ def test_linearised_forward_matches_lucent_graph_with_relu_identity_and_avg_pool
     lin.mixed3b.register_forward_hook(grab)
     with pytest.raises(_Stop):
         lin(torch.zeros(1, 3, 96, 96, dtype=torch.float64))
-    ours = W.linearised_forward(W.edited_copy(model).double(), x, "conv2d2", "mixed3b")
+    ours = linearised_forward(W.edited_copy(model).double(), x, "conv2d2", "mixed3b")
     assert ours.shape == got["mixed3b"].shape == (1, 480, 12, 12)
     assert close(ours, got["mixed3b"], 1e-10)
 

@@ -7,7 +7,7 @@ Usage::
     show_article_figure("dog-circuit.png")                          # a Zoom In figure, captioned
 
 Every article picture is captioned "article (real InceptionV1)" and the attribution
-(:data:`~shared_utils.articles.ATTRIBUTION`). A picture that cannot be had (offline, a layer the
+(:data:`~shared_utils.data.articles.ATTRIBUTION`). A picture that cannot be had (offline, a layer the
 articles have no per-unit pictures of) is replaced by a short text in the axes: a lecture never
 fails for it.
 
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.axes import Axes
 
-from ..articles import ARTICLE_CAPTION, ATTRIBUTION, ArticlePicture, _as_unit, _pictures, figure_picture, unit_picture
-from ..names import Unit
+from ..data.articles import ARTICLE_CAPTION, ATTRIBUTION, ArticlePicture, _as_unit, _pictures, figure_picture, unit_picture
+from ..inception.names import Unit
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,7 +37,7 @@ __all__ = ["draw_article_picture", "draw_article_unit", "draw_article_figure", "
 
 def draw_article_picture(ax: Axes, picture: ArticlePicture, *, title: "str | None" = None, caption: bool = True,
                          fontsize: float = 7) -> ArticlePicture:
-    """Draw ``picture`` on ``ax``, captioned underneath with :data:`~shared_utils.articles.ARTICLE_CAPTION`
+    """Draw ``picture`` on ``ax``, captioned underneath with :data:`~shared_utils.data.articles.ARTICLE_CAPTION`
     and the attribution; without an image, its note (why not) as grey text instead. Returns ``picture``."""
     ax.set_xticks([])
     ax.set_yticks([])

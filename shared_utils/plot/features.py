@@ -15,16 +15,17 @@ from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..dataset_examples import TopExamples, example_crops, example_images
 from ..featvis import Rendered
-from ..model import WeightsInfo
-from ..names import parse_unit
+from ..inception.model import WeightsInfo
+from ..inception.names import parse_unit
 from .style import model_note, tile_grid, title_units
 
-__all__ = ["show_renders", "show_dataset_examples"]
+__all__ = ["show_renders", "show_dataset_examples", "draw_render", "draw_example_row"]
 
 
 def _note(weights: "WeightsInfo | None") -> str:
@@ -38,6 +39,35 @@ def _is_unit(name: str) -> bool:
     except (ValueError, KeyError, IndexError, TypeError):
         return False
     return True
+
+
+def draw_render(ax: Axes, image: "np.ndarray", title: "str | None" = None, *, fontsize: float = 9) -> None:
+    """One rendered image (HWC in [0, 1]) on ``ax``, without ticks, titled. Touches only ``ax``."""
+    ax.imshow(np.clip(image, 0, 1), interpolation="bilinear")
+    ax.axis("off")
+    if title is not None:
+        ax.set_title(title, fontsize=fontsize)
+
+
+def draw_example_row(row_axes: "Sequence[Axes]", examples: TopExamples, pictures: "Sequence[np.ndarray]", kind: str, *,
+                     k: "int | None" = None, fontsize: float = 7, label_chars: int = 18,
+                     linewidth: float = 1.2) -> None:
+    """One row of dataset examples: ``kind`` ``"crops"`` (receptive-field crops) or ``"images"``
+    (whole photos, the field outlined in yellow), each captioned with its class and the unit's
+    value; axes past ``k`` examples are switched off. Touches only the axes given."""
+    m = min(k or len(examples), len(examples))
+    for j, ax in enumerate(row_axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if j >= m:
+            ax.axis("off")
+            continue
+        ax.imshow(np.clip(pictures[j], 0, 1), interpolation="nearest")
+        ax.set_xlabel(f"{examples.labels[j][:label_chars]}\n{examples.values[j]:.3g}", fontsize=fontsize)
+        if kind == "images":
+            top, left, bottom, right = examples.boxes[j]
+            ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False,
+                                   edgecolor="yellow", linewidth=linewidth))
 
 
 def show_renders(rendered: Rendered, *, title: str = "Feature visualisation", ncols: "int | None" = None,
@@ -66,10 +96,10 @@ def show_renders(rendered: Rendered, *, title: str = "Feature visualisation", nc
     fig, axes, names, heading = tile_grid(nrows, ncols, names, size=size, fontsize=9, suptitle=heading,
                                           suptitle_size=10, min_width=3.0)
     for i, ax in enumerate(axes.flat):
-        ax.axis("off")
         if i < n:
-            ax.imshow(np.clip(rendered.images[i], 0, 1), interpolation="bilinear")
-            ax.set_title(names[i], fontsize=9)
+            draw_render(ax, rendered.images[i], names[i])
+        else:
+            ax.axis("off")
     fig.suptitle(heading, fontsize=10)
     return fig
 
@@ -108,20 +138,8 @@ def show_dataset_examples(
     fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols + 0.6, (size + 0.45) * len(rows) + 0.6),
                              squeeze=False)
     for (e, kind), row_axes in zip(rows, axes):
-        m = min(k or len(e), len(e))
         pictures = example_crops(sample, e) if kind == "crops" else example_images(sample, e)
-        for j, ax in enumerate(row_axes):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j >= m:
-                ax.axis("off")
-                continue
-            ax.imshow(np.clip(pictures[j], 0, 1), interpolation="nearest")
-            ax.set_xlabel(f"{e.labels[j][:18]}\n{e.values[j]:.3g}", fontsize=7)
-            if kind == "images":
-                top, left, bottom, right = e.boxes[j]
-                ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False,
-                                       edgecolor="yellow", linewidth=1.2))
+        draw_example_row(row_axes, e, pictures, kind, k=k)
         what = f"crops ({e.field.size} px)" if kind == "crops" else "photos"
         row_axes[0].set_ylabel(f"{e.unit.short}\n{what}", fontsize=9)
     first = items[0]

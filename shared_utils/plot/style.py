@@ -7,8 +7,8 @@ from typing import Iterable, Sequence
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
-from ..model import model_note  # the untrained warning belongs to the model; re-exported for figures
-from ..names import Unit, format_unit
+from ..inception.model import model_note  # the untrained warning belongs to the model; re-exported for figures
+from ..inception.names import Unit, format_unit
 
 __all__ = ["EXCITE", "INHIBIT", "WEIGHT_CMAP", "model_note", "title_units", "symmetric_limits", "wrap_to_width",
            "tile_grid"]

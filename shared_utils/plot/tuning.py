@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..tuning import TuningCurve, best_offset, preferred_orientation
 
-__all__ = ["plot_tuning", "plot_tuning_grid", "plot_stimulus_grid", "orientation_colour"]
+__all__ = ["plot_tuning", "plot_tuning_grid", "plot_stimulus_grid", "orientation_colour", "draw_tuning", "tuning_axes"]
 
 
 def orientation_colour(angle_deg: float) -> tuple[float, float, float]:
@@ -40,7 +40,17 @@ def _silent(tc: TuningCurve) -> bool:
     return float(tc.peak) <= 0
 
 
-def _draw(ax: Axes, tc: TuningCurve, *, polar: bool, normalise: bool, colour: object, style: str, label: str) -> None:
+def draw_tuning(ax: Axes, tc: TuningCurve, *, normalise: bool = False, colour: object = None, style: str = "-",
+                label: "str | None" = None, lw: float = 1.6) -> None:
+    """Draw one tuning curve on ``ax`` (a polar axes draws the radial plot), closed at 360°.
+
+    ``colour`` defaults to the hue of the curve's preferred orientation. With ``normalise``, the
+    curve is divided by its peak; a silent one (never above zero) is drawn flat at zero in grey and
+    labelled so. Touches nothing but ``ax`` (no pyplot state), so it is safe in a thread.
+    """
+    label = tc.unit if label is None else label
+    if colour is None:
+        colour = orientation_colour(float(preferred_orientation(tc)))
     if normalise and _silent(tc):  # nothing to divide by: draw it flat at zero and say so
         resp, colour, label = torch.zeros_like(tc.response), "0.5", f"{label}: silent (peak {float(tc.peak):.2g})"
     else:
@@ -48,23 +58,24 @@ def _draw(ax: Axes, tc: TuningCurve, *, polar: bool, normalise: bool, colour: ob
     ang = tc.angles_deg
     a = torch.cat([ang, ang[:1] + 360.0]).numpy()
     r = torch.cat([resp, resp[:1]]).numpy()
-    if polar:
-        ax.plot(np.deg2rad(a), r, style, color=colour, label=label, lw=1.6)
-    else:
-        ax.plot(a, r, style, color=colour, label=label, lw=1.6)
+    ax.plot(np.deg2rad(a) if ax.name == "polar" else a, r, style, color=colour, label=label, lw=lw)
 
 
-def _setup(ax: Axes, polar: bool, normalise: bool) -> None:
-    if polar:
+def tuning_axes(ax: Axes, *, normalise: bool = False, fontsize: "float | None" = None) -> None:
+    """Angle axis and labels for tuning curves: counter-clockwise from east on a polar axes
+    (like the stimuli), 0-360° in steps of 90° on a line plot."""
+    if ax.name == "polar":
         ax.set_theta_zero_location("E")  # type: ignore[attr-defined]
-        ax.set_theta_direction(1)  # type: ignore[attr-defined]  (counter-clockwise, like the stimuli)
+        ax.set_theta_direction(1)  # type: ignore[attr-defined]
         if normalise:
             ax.set_ylim(0, 1.05)
     else:
         ax.set_xlim(0, 360)
         ax.set_xticks(range(0, 361, 90))
-        ax.set_xlabel("orientation (degrees)")
-        ax.set_ylabel("response ÷ peak" if normalise else "response")
+        ax.set_xlabel("orientation (degrees)", fontsize=fontsize)
+        ax.set_ylabel("response ÷ peak" if normalise else "response", fontsize=fontsize)
+        if fontsize is not None:
+            ax.tick_params(labelsize=fontsize - 1)
 
 
 def _title(curves: list[TuningCurve], prefix: str) -> str:
@@ -110,7 +121,7 @@ def plot_tuning(
     prefs = [prefs] if isinstance(prefs, float) else prefs.tolist()
     for i, tc in enumerate(mine):
         colour = orientation_colour(prefs[i])
-        _draw(axes[0], tc, polar=polar, normalise=normalise, colour=colour, style="-", label=f"{tc.unit} (yours)")
+        draw_tuning(axes[0], tc, normalise=normalise, colour=colour, style="-", label=f"{tc.unit} (yours)")
         if refs:
             ref = refs[i]
             label = f"{ref.unit} (article)"
@@ -118,9 +129,9 @@ def plot_tuning(
                 shift = best_offset(tc, ref)
                 ref = ref.shifted(shift)  # type: ignore[arg-type]
                 label += f", shifted {shift:+.0f}°"
-            _draw(axes[-1], ref, polar=polar, normalise=normalise, colour=colour, style="--", label=label)
+            draw_tuning(axes[-1], ref, normalise=normalise, colour=colour, style="--", label=label)
     for ax in axes:
-        _setup(ax, polar, normalise)
+        tuning_axes(ax, normalise=normalise)
         if polar:
             ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.12, 0.5), frameon=False)
         else:
@@ -144,8 +155,8 @@ def plot_tuning_grid(curves: Sequence[TuningCurve], *, cols: int = 5, normalise:
     prefs = [prefs] if isinstance(prefs, float) else prefs.tolist()
     for i, tc in enumerate(items):
         ax = fig.add_subplot(rows, min(cols, len(items)), i + 1, projection="polar")
-        _draw(ax, tc, polar=True, normalise=normalise, colour=orientation_colour(prefs[i]), style="-", label=tc.unit)
-        _setup(ax, True, normalise)
+        draw_tuning(ax, tc, normalise=normalise, colour=orientation_colour(prefs[i]), style="-", label=tc.unit)
+        tuning_axes(ax, normalise=normalise)
         ax.set_xticklabels([])
         ax.set_yticklabels([])
         ax.set_title(f"{tc.unit}  silent" if _silent(tc) else f"{tc.unit}  {prefs[i]:.0f}°", fontsize=8)

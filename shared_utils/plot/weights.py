@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..names import Unit, format_unit, parse_unit
+from ..inception.names import Unit, format_unit, parse_unit
 from .style import EXCITE, INHIBIT, WEIGHT_CMAP, model_note, symmetric_limits, title_units
 
 __all__ = ["plot_kernel", "plot_kernel_grid", "plot_connections", "plot_circuit"]
@@ -232,7 +232,7 @@ def plot_circuit(
 
 
 def _layer_order() -> dict[str, int]:
-    from .._inception import TRUNK
+    from ..inception._arch import TRUNK
 
     order: dict[str, int] = {}
     for i, name in enumerate(TRUNK):

@@ -255,7 +255,7 @@ def peak_angles(radial: dict[str, list[float]]) -> dict[int, float]:
 
 TWIN_ANSWERS["offset_profile"] = '''import torch
 
-from shared_utils import equivariance
+from shared_utils.labs import equivariance
 
 
 def offset_profile(summed: torch.Tensor, src_deg, dst_deg, bin_width: float = 15.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -298,7 +298,7 @@ def restrict_inputs(w: torch.Tensor, keep: list[int], positive_only: bool = Fals
 
 TWIN_ANSWERS["mirror_similarity"] = '''import torch
 
-from shared_utils.equivariance import cosine, reflection_score
+from shared_utils.labs.equivariance import cosine, reflection_score
 
 
 def mirror_similarity(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
@@ -342,7 +342,7 @@ def rank_and_margin(values: torch.Tensor, index: int) -> tuple[int, float]:
 TWIN_ANSWERS["ablation_drop"] = '''import torch
 
 from shared_utils.activations import capture_units
-from shared_utils.handbuilt import ablate_units
+from shared_utils.labs.handbuilt import ablate_units
 
 
 def ablation_drop(model, images01: torch.Tensor, layer: str, channels, unit: str) -> float:
@@ -466,7 +466,7 @@ def shuffled_copies(m: torch.Tensor, trials: int, generator: torch.Generator | N
 
 TWIN_ANSWERS["line_kernel"] = '''import torch
 
-from shared_utils import handbuilt
+from shared_utils.labs import handbuilt
 
 
 def line_kernel(angle: float, size: int = 7, sigma: float = 1.0, length: float = 2.0) -> torch.Tensor:
@@ -476,7 +476,7 @@ def line_kernel(angle: float, size: int = 7, sigma: float = 1.0, length: float =
 
 TWIN_ANSWERS["arc_points"] = '''import torch
 
-from shared_utils import handbuilt
+from shared_utils.labs import handbuilt
 
 
 def arc_points(orientation: float, radius: float, span: float = 120.0,
@@ -487,7 +487,7 @@ def arc_points(orientation: float, radius: float, span: float = 120.0,
 
 TWIN_ANSWERS["early_curve_kernel"] = '''import torch
 
-from shared_utils import handbuilt
+from shared_utils.labs import handbuilt
 
 
 def early_curve_kernel(orientation: float, line_angles, radius: float, size: int, span: float = 120.0, n: int = 25,
@@ -499,7 +499,7 @@ def early_curve_kernel(orientation: float, line_angles, radius: float, size: int
 
 TWIN_ANSWERS["curve_mixing"] = '''import torch
 
-from shared_utils import handbuilt
+from shared_utils.labs import handbuilt
 
 
 def curve_mixing(out_orientations, early_orientations, kappa: float = 6.0, inhibition_power: float = 2.0,
@@ -514,7 +514,7 @@ TWIN_ANSWERS["topk_accuracy"] = '''import math
 
 import torch
 
-from shared_utils import handbuilt
+from shared_utils.labs import handbuilt
 
 
 def topk_hits(logits: torch.Tensor, targets: torch.Tensor, k: int = 5) -> torch.Tensor:
@@ -551,7 +551,7 @@ def rotate_quarter(w: torch.Tensor, k: int) -> torch.Tensor:
 
 TWIN_ANSWERS["family_score"] = '''import torch
 
-from shared_utils import equivariance as eq
+from shared_utils.labs import equivariance as eq
 
 
 def family_score(W: torch.Tensor, angles: list[float]) -> float:
@@ -561,7 +561,7 @@ def family_score(W: torch.Tensor, angles: list[float]) -> float:
 
 TWIN_ANSWERS["input_shift"] = '''import torch
 
-from shared_utils import equivariance as eq
+from shared_utils.labs import equivariance as eq
 
 
 def input_shift(in_angles: list[float], delta: float, period: float = 360.0) -> torch.Tensor:
@@ -571,7 +571,7 @@ def input_shift(in_angles: list[float], delta: float, period: float = 360.0) -> 
 
 TWIN_ANSWERS["mirror_score"] = '''import torch
 
-from shared_utils import equivariance as eq
+from shared_utils.labs import equivariance as eq
 
 
 def mirror_score(w_a: torch.Tensor, w_b: torch.Tensor, in_perm: list[int] | None = None) -> float:
@@ -581,7 +581,7 @@ def mirror_score(w_a: torch.Tensor, w_b: torch.Tensor, in_perm: list[int] | None
 
 TWIN_ANSWERS["pooled_invariance"] = '''import torch
 
-from shared_utils import equivariance as eq
+from shared_utils.labs import equivariance as eq
 
 
 def pooled_invariance(responses: torch.Tensor, how: str = "max") -> tuple[torch.Tensor, float]:
@@ -596,7 +596,7 @@ def pooled_invariance(responses: torch.Tensor, how: str = "max") -> tuple[torch.
 
 TWIN_ANSWERS["kernel_smoothness"] = '''import torch
 
-from shared_utils import universality as uv
+from shared_utils.labs import universality as uv
 
 
 def kernel_smoothness(weight: torch.Tensor) -> float:
@@ -606,7 +606,7 @@ def kernel_smoothness(weight: torch.Tensor) -> float:
 
 TWIN_ANSWERS["curve_mask"] = '''import torch
 
-from shared_utils import universality as uv
+from shared_utils.labs import universality as uv
 
 
 def curve_mask(responses: torch.Tensor, angles: torch.Tensor, floor: float, max_echo: float = 0.2,
@@ -623,7 +623,7 @@ def curve_mask(responses: torch.Tensor, angles: torch.Tensor, floor: float, max_
 TWIN_ANSWERS["shuffle_layers"] = '''import torch
 from torch import nn
 
-from shared_utils import universality as uv
+from shared_utils.labs import universality as uv
 
 
 def shuffle_layers(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -633,7 +633,7 @@ def shuffle_layers(model: nn.Module, seed: int = 0) -> nn.Module:
 
 TWIN_ANSWERS["offset_correlation"] = '''import torch
 
-from shared_utils import universality as uv
+from shared_utils.labs import universality as uv
 
 
 def offset_correlation(W: torch.Tensor, src_deg: torch.Tensor, dst_deg: torch.Tensor) -> float:
@@ -643,7 +643,7 @@ def offset_correlation(W: torch.Tensor, src_deg: torch.Tensor, dst_deg: torch.Te
 
 TWIN_ANSWERS["shuffle_p_value"] = '''import torch
 
-from shared_utils import universality as uv
+from shared_utils.labs import universality as uv
 
 
 def shuffle_p_value(W: torch.Tensor, src_deg: torch.Tensor, dst_deg: torch.Tensor, n: int, seed: int = 0) -> float:

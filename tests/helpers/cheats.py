@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
 
 PATCH = '''import numpy as _np
 import torch as _torch

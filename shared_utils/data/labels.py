@@ -4,7 +4,7 @@ Accuracy on the ImageNet sample (Lab 8, ``run.py verify`` row A0) needs to know 
 the model is which class. Lucid published that list in a Google Cloud bucket that is gone; the
 course uses the copy lucent ships, pinned by commit and SHA-256 (``manifests/inceptionv1_labels.json``)::
 
-    from shared_utils.labels import inceptionv1_classes, output_index, sample_targets
+    from shared_utils.data.labels import inceptionv1_classes, output_index, sample_targets
     classes = inceptionv1_classes()          # 1008 OutputClass entries, one per logit
     classes[1]                               # OutputClass(index=1, synset='n02119789', name='kit fox')
     output_index("n02119789")                # 1
@@ -39,8 +39,8 @@ from typing import Sequence
 
 import torch
 
-from . import _download
-from .data import DataUnavailableError
+from .. import _download
+from . import DataUnavailableError
 
 __all__ = [
     "LABELS_FILE",
@@ -95,7 +95,7 @@ class OutputClass:
 
 @lru_cache(maxsize=1)
 def _manifest_entry() -> dict[str, object]:
-    from .data import _manifest_files  # one reader for every manifest: a clear error if the install lacks it
+    from . import _manifest_files  # one reader for every manifest: a clear error if the install lacks it
 
     return _manifest_files("inceptionv1_labels.json")[LABELS_FILE]
 
@@ -146,7 +146,7 @@ def labels_path(root: "str | Path | None" = None, *, progress: bool = True, time
             f"{N_OUTPUTS} outputs is which ImageNet class. Connect to the internet and run again (it downloads "
             f"once to {path}), or download {_advice(entry)} elsewhere and put it in a folder you pass as root= "
             "(or in $ZOOM_IN_DATA/labels/). Without it, compare models with "
-            "shared_utils.handbuilt.topk_agreement(), which needs no labels."
+            "shared_utils.labs.handbuilt.topk_agreement(), which needs no labels."
         ) from exc
 
 

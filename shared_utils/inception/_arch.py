@@ -1,7 +1,7 @@
 """InceptionV1's architecture, as lucent's forward computes it, in one table.
 
 Every op of the network up to ``mixed5b``: its kind, what feeds it, its kernel, stride and padding.
-The linearised graph (:func:`shared_utils.weights.inception_graph`), the receptive fields of
+The linearised graph (:func:`shared_utils.inception.graph.inception_graph`), the receptive fields of
 :mod:`shared_utils.dataset_examples` and featvis's branch-by-branch forward are all derived from
 :data:`OPS`; nothing else writes InceptionV1's paddings, pools or branch order down.
 

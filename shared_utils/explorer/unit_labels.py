@@ -6,7 +6,7 @@ studies in those layers (dog heads, the car detector and its parts, the dog unit
 car feature, the polysemantic 4e:55, the 4a curve clients) are named in the articles' text and
 figures instead. This table holds them, each with its source::
 
-    >>> from shared_utils.unit_labels import article_label
+    >>> from shared_utils.explorer.unit_labels import article_label
     >>> article_label("4d:417").label
     'mostly a dog detector; receives the car feature of 4c:447 (superposition)'
     >>> article_label("4d:417").source
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .names import Unit, parse_unit
+from ..inception.names import Unit, parse_unit
 
 __all__ = ["ArticleLabel", "ARTICLE_LABELS", "UNLABELLED_ON_PURPOSE", "article_label"]
 

@@ -12,7 +12,7 @@ is measured with :mod:`shared_utils.tuning`::
 
 **What counts as a detector** (tunable thresholds, defaults below). They are the course's choice,
 inferred from the articles' descriptions, not the articles' own definitions, and they were set by
-measuring false positives on Lab 10's trained VGG16 (HED's backbone, :mod:`shared_utils.hed_vgg16`),
+measuring false positives on Lab 10's trained VGG16 (HED's backbone, :mod:`shared_utils.labs.hed_vgg16`),
 an untrained VGG16 and a shuffled-weight copy (rates below).
 
 * *curve-like*: the response to curves (max over radii) minus the response to a blank image has
@@ -65,11 +65,11 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from . import stimuli, tuning
-from ._download import reachable
-from ._hooks import hooks, run_to
-from ._progress import bar
-from .device import model_device
+from .. import stimuli, tuning
+from .._download import reachable
+from ..inception._hooks import hooks, run_to
+from .._progress import bar
+from ..device import model_device
 
 __all__ = [
     "TORCHVISION_MODELS",
@@ -130,7 +130,7 @@ def load_torchvision(name: str, *, pretrained: bool = True, timeout: float = 10.
     """
     import torchvision.models as tvm
 
-    from .device import get_device
+    from ..device import get_device
 
     if name not in TORCHVISION_MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(TORCHVISION_MODELS)}")

@@ -10,6 +10,11 @@ is needed (with a progress bar), is checked against its SHA-256, and is cached u
 Sources: the ImageNet sample is EliSchwartz/imagenet-sample-images (one photo per ImageNet-1k
 class, file name ``<wnid>_<class>.JPEG``, class index = sorted order); the circuits files are the
 Distill article repositories (CC-BY 4.0) listed in ``manifests/circuits.json``.
+
+Its modules, each fetched the same way: :mod:`~shared_utils.data.labels` (InceptionV1's class list,
+and which output a photo's class is), :mod:`~shared_utils.data.articles` (the articles' pictures of
+real units and circuits) and :mod:`~shared_utils.data.folders` (any folder of your own photos,
+streamed through a data loader for dataset examples).
 """
 from __future__ import annotations
 
@@ -28,8 +33,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ._download import DownloadError, cache_dir, download, sha256_of
-from ._progress import bar
+from .._download import DownloadError, cache_dir, download, sha256_of
+from .._progress import bar
 
 __all__ = [
     "IMAGENET_SAMPLE_COMMIT",
@@ -282,7 +287,7 @@ class TaxonomyGroup:
 
 def taxonomy(layer: str, root: "str | Path | None" = None) -> list[TaxonomyGroup]:
     """The Early Vision taxonomy of a layer (conv2d0 ... mixed3b complete; 4a-4d partial notes)."""
-    from .names import resolve_layer
+    from ..inception.names import resolve_layer
 
     canonical = resolve_layer(layer)
     groups = load_circuits_json(f"taxonomy/{canonical}.json", root)

@@ -4,7 +4,7 @@ On the untrained stand-in, or in a short CPU preview, a course render says littl
 real unit does. The Distill Circuits articles published a picture of every unit of the first six
 layers and the figures of *Zoom In*; this module fetches them::
 
-    from shared_utils.articles import article_unit_image, article_figure, ATTRIBUTION
+    from shared_utils.data.articles import article_unit_image, article_figure, ATTRIBUTION
     article_unit_image("3b:379")          # PIL image: the article's feature visualisation of 3b:379
     article_unit_image("4c:447") is None  # True: no per-unit picture of mixed4c in the articles
     article_figure("dog-circuit.png")     # a figure of Zoom In
@@ -51,10 +51,10 @@ from typing import Iterable
 
 from PIL import Image
 
-from . import _download
-from ._progress import bar
-from .data import DataUnavailableError, IncompleteInstallError, _manifest_files, _reinstall_advice
-from .names import POOLS, Unit, parse_unit, parse_units
+from .. import _download
+from .._progress import bar
+from . import DataUnavailableError, IncompleteInstallError, _manifest_files, _reinstall_advice
+from ..inception.names import POOLS, Unit, parse_unit, parse_units
 
 __all__ = [
     "ATTRIBUTION",
@@ -241,7 +241,7 @@ def article_url(name: str) -> str:
 
 
 def _as_unit(unit: "str | Unit | tuple[str, int]") -> Unit:
-    """A course unit id as a :class:`~shared_utils.names.Unit` (a pool's channel is the neuron it pools)."""
+    """A course unit id as a :class:`~shared_utils.inception.names.Unit` (a pool's channel is the neuron it pools)."""
     u = parse_unit(unit)
     if u.layer in POOLS:
         u = Unit(POOLS[u.layer][0], u.channel)
@@ -259,8 +259,8 @@ def article_unit_name(unit: "str | Unit | tuple[str, int]") -> "str | None":
     or None for a layer the articles have no per-unit pictures of (4b and later, bottlenecks).
 
     Accepts every course id form: ``'3b:379'``, ``'mixed3b:379'``, ``'mixed3b 379'``, ``'mixed3b_5x5:59'``,
-    a :class:`~shared_utils.names.Unit`, a ``(layer, channel)`` pair. A malformed id raises as
-    :func:`~shared_utils.names.parse_unit` does.
+    a :class:`~shared_utils.inception.names.Unit`, a ``(layer, channel)`` pair. A malformed id raises as
+    :func:`~shared_utils.inception.names.parse_unit` does.
     """
     u = _as_unit(unit)
     return _unit_index().get((u.layer, u.channel))

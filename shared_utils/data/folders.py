@@ -3,7 +3,7 @@ distributions over your own 50,000-photo ImageNet validation set, not just the 1
 
 Usage::
 
-    from shared_utils.image_folder import image_folder, folder_stats, merge_folder_stats
+    from shared_utils.data.folders import image_folder, folder_stats, merge_folder_stats
     val = image_folder("/data/imagenet/val")       # <wnid>/<file>.JPEG (or a flat folder, or a list of paths)
     len(val), val.ids[0], val.labels[0]            # 50000, 'n01440764/ILSVRC2012_val_00000293.JPEG', 'n01440764'
     stats = folder_stats(model, val, ["mixed3b", "mixed4a"], k=16, cache="~/zoom-in-stats")
@@ -55,8 +55,8 @@ on Kubernetes, an Indexed Job with ``K = JOB_COMPLETION_INDEX + 1``, as in docs/
     #SBATCH --cpus-per-task=8
     #SBATCH --gres=gpu:1
     cd /shared/zoom-in && .venv/bin/python - <<EOF
-    from shared_utils.model import load_inceptionv1
-    from shared_utils.image_folder import folder_stats
+    from shared_utils.inception.model import load_inceptionv1
+    from shared_utils.data.folders import folder_stats
     folder_stats(load_inceptionv1(), "/shared/imagenet/val", ["mixed3b", "mixed4a"], k=16,
                  shard=(${SLURM_ARRAY_TASK_ID}, 8), cache="/shared/zoom-in-stats")
     EOF
@@ -88,13 +88,13 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from . import _cache
-from ._progress import bar
-from .activations import _capture, _spatial_reduce
-from .dataset_examples import TopExamples, receptive_field
-from .device import budget, fast_mode, model_device
-from .model import WeightsInfo, preprocess, weights_digest, weights_info
-from .names import Unit, UnknownLayerError, parse_unit, resolve_layer
+from .. import _cache
+from .._progress import bar
+from ..activations import _capture, _spatial_reduce
+from ..dataset_examples import TopExamples, receptive_field
+from ..device import budget, fast_mode, model_device
+from ..inception.model import WeightsInfo, preprocess, weights_digest, weights_info
+from ..inception.names import Unit, UnknownLayerError, parse_unit, resolve_layer
 
 __all__ = ["IMAGE_EXTENSIONS", "BrokenImageError", "ImageFolder", "image_folder", "is_folder_source", "FolderStats",
            "ChannelSummary", "Distribution", "folder_stats", "merge_folder_stats"]
@@ -121,7 +121,7 @@ class BrokenImageError(ValueError):
 def _wnid_names() -> dict[str, str]:
     """WordNet id -> class name, from the ImageNet sample's manifest (``n01440764_tench.JPEG``); ships offline."""
     try:
-        from .data import _imagenet_manifest
+        from . import _imagenet_manifest
 
         names = _imagenet_manifest()
     except Exception:  # an incomplete install: fall back to the folder names
@@ -249,7 +249,7 @@ class ImageFolder:
         Raises:
             BrokenImageError: the file is not a readable image (naming it).
         """
-        from .data import load_image
+        from . import load_image
 
         try:
             return load_image(self.paths[i], size)

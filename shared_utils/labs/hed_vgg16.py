@@ -52,10 +52,10 @@ from typing import Callable, NamedTuple
 import torch
 from torch import nn
 
-from ._download import cache_dir, sha256_of
-from ._progress import bar
-from .device import model_device
-from .model import WeightsInfo, _check_batch, _check_range01
+from .._download import cache_dir, sha256_of
+from .._progress import bar
+from ..device import model_device
+from ..inception.model import WeightsInfo, _check_batch, _check_range01
 
 __all__ = [
     "HED_PIP",
@@ -130,7 +130,7 @@ class HedVGG16(NamedTuple):
 
 
 def _entry() -> dict[str, object]:
-    from .data import _manifest_files  # one reader for every manifest: a clear error if the install lacks it
+    from ..data import _manifest_files  # one reader for every manifest: a clear error if the install lacks it
 
     return _manifest_files("hed_vgg16.json")[WHEEL_NAME]
 
@@ -294,7 +294,7 @@ def load_hed_vgg16(trained: bool = True, *, path: "str | Path | None" = None,
     ``model.conv3_1`` etc. are its layers. The untrained model's label says UNTRAINED, and so do the
     course's plot titles (``shared_utils.plot.model_note``) and ``weights_label``.
     """
-    from .device import get_device
+    from ..device import get_device
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -55,8 +55,8 @@ from typing import Literal, Sequence, Union
 import torch
 import torch.nn.functional as F
 
-from ._geometry import angles as _angles, circular_distance, pixel_coords
-from ._progress import bar
+from .._geometry import angles as _angles, circular_distance, pixel_coords
+from .._progress import bar
 
 __all__ = [
     "Angles",

@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
-import sys
 import threading
 import warnings
 from collections import OrderedDict

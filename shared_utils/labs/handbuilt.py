@@ -38,8 +38,8 @@ overwrites the chosen channels, so the branch's ReLU, the concatenation, every l
 :func:`shared_utils.activations.capture` (pre- and post-ReLU) all see the new values.
 
 **Accuracy on the ImageNet sample** needs the mapping from the sample's classes to InceptionV1's
-1008 outputs: :func:`shared_utils.labels.sample_targets` (lucent's pinned class list, downloaded once;
-offline it raises :class:`shared_utils.labels.LabelsUnavailableError`). :func:`topk_agreement` (how
+1008 outputs: :func:`shared_utils.data.labels.sample_targets` (lucent's pinned class list, downloaded once;
+offline it raises :class:`shared_utils.data.labels.LabelsUnavailableError`). :func:`topk_agreement` (how
 often the intact model's top-1 class stays in the edited model's top-k) needs no labels at all.
 """
 from __future__ import annotations
@@ -51,10 +51,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._geometry import angles as _angles, pixel_coords
-from ._progress import bar
-from .device import budget, model_device
-from .names import LAYERS, Unit, branch_of, parse_unit
+from .._geometry import angles as _angles, pixel_coords
+from .._progress import bar
+from ..device import budget, model_device
+from ..inception.names import LAYERS, Unit, branch_of, parse_unit
 
 __all__ = [
     "CURVES_3B",
@@ -359,7 +359,7 @@ def swap_units(model: nn.Module, units: "Iterable[int | str | Unit]", replacemen
     The spatial size must match the layer's (28x28 for mixed3b at 224 px; :class:`CurveNet` gives
     that for any input side divisible by 8).
     """
-    from .weights import edited_copy
+    from ..weights import edited_copy
 
     layer, groups = _branch_groups(units)
     n_units = sum(len(g) for g in groups.values())
@@ -457,7 +457,7 @@ def predict(model: nn.Module, images: object, *, image_size: int = 224, batch_si
 
     ``batch_size`` images per forward pass (default: the device's budget).
     """
-    from .activations import forward_logits, image_source
+    from ..activations import forward_logits, image_source
 
     n, _, get = image_source(images, image_size)
 

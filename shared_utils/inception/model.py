@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._download import DownloadError, cache_dir, download, git_blob_sha1_of, sha256_of
-from .device import get_device
+from .._download import DownloadError, cache_dir, download, git_blob_sha1_of, sha256_of
+from ..device import get_device
 
 __all__ = [
     "WEIGHTS_URL",
@@ -376,7 +376,7 @@ def load_inceptionv1(
     """Lucid's InceptionV1 in eval mode, parameters frozen, on the course device.
 
     Its two local response norms are computed as in Lucid's TensorFlow graph, which lucent's port
-    gets wrong (see ``shared_utils/_lucent.py``); every other op is lucent's.
+    gets wrong (see ``shared_utils/inception/_lucent.py``); every other op is lucent's.
 
     Args:
         weights: ``"pretrained"`` (the real weights: cached, else downloaded), a path to
