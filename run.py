@@ -111,8 +111,8 @@ def lab(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     setup()
-    _run([str(PY), "-m", "tools.system_deps"])  # Debian's chromium for tests/test_browser.py (apt-get as root, else a hint)
-    _ensure_bubblewrap()  # the grading sandbox that tests/test_grade_command.py exercises
+    _run([str(PY), "-m", "tools.system_deps"])  # Debian's chromium for tests/course/test_browser.py (apt-get as root, else a hint)
+    _ensure_bubblewrap()  # the grading sandbox that tests/grading/test_grade_command.py exercises
     workers = os.environ.get("ZOOM_IN_TEST_WORKERS", "2")
     # worksteal: a worker that runs out of tests takes queued ones from the other (no idle tail)
     cmd = [str(PY), "-m", "pytest", "-n", workers, "--dist", "worksteal", "--durations=15"] + (args or ["tests"])

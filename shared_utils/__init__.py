@@ -13,9 +13,10 @@ module (``from shared_utils.tuning import echo``), and each module's ``__all__``
 * read weights and decompose them: :mod:`~shared_utils.weights`, :mod:`~shared_utils.decompose`;
 * figures: :mod:`shared_utils.plot`; lab feedback: :mod:`~shared_utils.checks`.
 
-Lab-specific modules (``equivariance``, ``handbuilt``, ``universality``, ``hed_vgg16``), the neuron
-explorer (``explorer``) and the instructors' claim checks (``verify``) are imported by name. Modules
-whose names start with ``_`` are private.
+Outside the core, each imported by name: the lab-specific modules in :mod:`shared_utils.labs`
+(``from shared_utils.labs import equivariance``; also ``handbuilt``, ``universality``, ``hed_vgg16``),
+the neuron explorer (:mod:`shared_utils.explorer`) and the instructors' claim checks
+(:mod:`shared_utils.verify`). Modules whose names start with ``_`` are private.
 """
 from __future__ import annotations
 

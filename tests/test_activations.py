@@ -16,7 +16,7 @@ def _hooks(model) -> int:
 
 def _close(got: torch.Tensor, want: torch.Tensor) -> None:
     """Equal up to float32 round-off: capture runs faster kernels (channels-last, a shifted-slice LRN;
-    tests/test_lucent.py checks those against torch's exactly in float64)."""
+    tests/inception/test_lucent.py checks those against torch's exactly in float64)."""
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5 * float(want.abs().max()))
 
 

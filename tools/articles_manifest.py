@@ -5,7 +5,7 @@
 FOLDER holds one sub-folder per source (``early-vision-neurons/``, ``zoom-in/``), copied verbatim
 from the pinned commits below. Every file is hashed (SHA-256); the manifest stores, per source, its
 repository, commit and path once and then ``{file name: sha256}``, one file a line (compact and easy
-to diff). ``tests/test_articles.py`` checks that the manifest lists exactly the files of the offline
+to diff). ``tests/data/test_articles.py`` checks that the manifest lists exactly the files of the offline
 copy, with the same hashes. Nothing of the pictures themselves is committed: the course downloads
 them at run time (``shared_utils.data.articles``).
 """

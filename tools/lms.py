@@ -4,7 +4,7 @@ nbgrader's ``FileNameCollectorPlugin`` reads the student and the file from each 
 ``named_regexp``; a notebook whose name does not match is skipped with a warning, so a student can
 silently go missing. :class:`StrictFileNameCollector` stops instead, naming the file and the
 pattern. :data:`LMS_REGEXPS` holds patterns for the common downloads, tested on their file names in
-tests/test_instructor_guide.py. The file part is anchored on the course's notebook names
+tests/grading/test_instructor_guide.py. The file part is anchored on the course's notebook names
 (``labNN_<name>.ipynb``), so a student name that contains ``_`` (``mary_ann``) stays whole.
 
 In the grading workspace's ``nbgrader_config.py`` (docs/instructors.md, section 3)::

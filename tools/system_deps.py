@@ -1,6 +1,6 @@
 """System (non-pip) programs the test suite needs, installed by ``python3 run.py test``.
 
-There is one so far: a Chromium browser for ``tests/test_browser.py``, which drives JupyterLab
+There is one so far: a Chromium browser for ``tests/course/test_browser.py``, which drives JupyterLab
 through pip's ``playwright``. Playwright cannot download its own browser on our machines, so the
 test uses Debian's ``chromium`` package at ``/usr/bin/chromium`` instead.
 
@@ -33,7 +33,7 @@ NO_APT_ENV = "ZOOM_IN_NO_APT"
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 
 INSTALL_HINT = (
-    "The browser test (tests/test_browser.py) needs Debian's Chromium. Install it with "
+    "The browser test (tests/course/test_browser.py) needs Debian's Chromium. Install it with "
     "`sudo apt-get update && sudo apt-get install -y chromium` (Debian/Ubuntu), or point "
     f"{CHROMIUM_ENV} at a Chromium or Chrome executable. As root, `python3 -m tools.system_deps` "
     "installs it for you. Do not run `playwright install`: its browser download is not reachable here."

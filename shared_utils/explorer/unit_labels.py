@@ -14,7 +14,7 @@ figures instead. This table holds them, each with its source::
 
 Every label is taken from docs/science.md (the project's copy of the research notes): its
 ``quote`` is a verbatim passage of the cited section that names the unit, which
-tests/test_unit_labels.py checks. Nothing here is the course's own guess; a unit the articles do
+tests/explorer/test_unit_labels.py checks. Nothing here is the course's own guess; a unit the articles do
 not describe has no entry (:func:`article_label` returns None). The neuron explorer shows these
 labels beside the taxonomy's (:mod:`shared_utils.explorer`).
 

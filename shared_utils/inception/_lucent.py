@@ -22,7 +22,7 @@ https://github.com/greentfrapp/lucent).
 * Speed: the LRN sums its channel window as shifted slices (:func:`fast_lrn`, :func:`lucid_lrn`)
   instead of torch's padded 5-D average pool, the slowest op of the early network on a CPU, and
   :func:`fast_input` makes inputs channels-last, the layout the convolution kernels prefer. Values
-  equal torch's formula to float32 round-off (tests/test_lucent.py).
+  equal torch's formula to float32 round-off (tests/inception/test_lucent.py).
 
 Everything else in the course imports lucent through this module.
 """

@@ -31,52 +31,15 @@ The exit status is 1 if any non-exploratory check FAILs or errors, else 0.
 
 Each claim is a *measurement* (model and data -> plain numbers, tuning curves, kernels) and a pure
 *judgement* (those numbers -> ``(measured text, passed)``), so the judgements are unit-tested on
-constructed numbers and the pair on constructed models (tests/test_verify.py). Thresholds that
+constructed numbers and the pair on constructed models (tests/verify/test_verify.py). Thresholds that
 science.md §13 marks as proposals are the course's choice, stated in each claim's article column.
+
+The measurements and judgements themselves are in :mod:`shared_utils.verify.measures`, the articles'
+constants in :mod:`shared_utils.verify.values`.
 """
 from __future__ import annotations
 
 from .registry import CLAIMS, Claim, Context, claims
 from .reporting import Result, VerifyReport, main, report, run
-from .measures import (
-    judge_aann, judge_activation_distribution, judge_best_input, judge_branch_membership, judge_branch_ranges,
-    judge_car, judge_channel_counts, judge_curve_order, judge_curve_pairs, judge_curve_tuning, judge_echo_depth,
-    judge_echo_edit, judge_hflf_anticorrelation, judge_hflf_branches, judge_hflf_factors, judge_hflf_tuning,
-    judge_mirror, judge_sample_accuracy, judge_sigmas, judge_signs, judge_superposition, judge_svd_auc,
-    judge_taxonomy_coverage, measure_aann, measure_article_echoes, measure_article_peaks,
-    measure_branch_membership, measure_branch_ranges, measure_car_kernels, measure_channel_counts,
-    measure_curve_distribution, measure_curve_tuning, measure_curve_weights, measure_echo_edit,
-    measure_hflf_branches, measure_hflf_nmf, measure_hflf_tuning, measure_mirror, measure_model_echoes,
-    measure_pair_sums, measure_sample_accuracy, measure_superposition, measure_svd_auc, measure_taxonomy_coverage,
-    preferred_angles
-)
 
-__all__ = [
-    "Claim",
-    "Result",
-    "Context",
-    "VerifyReport",
-    "CLAIMS",
-    "claims",
-    "run",
-    "report",
-    "main",
-    # measurements and judgements (used by the tests and by curious instructors)
-    "measure_channel_counts", "judge_channel_counts",
-    "measure_branch_ranges", "judge_branch_ranges",
-    "measure_taxonomy_coverage", "judge_taxonomy_coverage",
-    "measure_sample_accuracy", "judge_sample_accuracy",
-    "measure_curve_tuning", "judge_curve_tuning", "preferred_angles", "judge_curve_order",
-    "measure_article_echoes", "measure_model_echoes", "judge_echo_depth",
-    "measure_curve_weights", "judge_curve_pairs", "measure_article_peaks", "judge_best_input",
-    "measure_echo_edit", "judge_echo_edit",
-    "measure_aann", "judge_aann",
-    "measure_hflf_branches", "judge_hflf_branches",
-    "measure_hflf_nmf", "judge_hflf_factors", "judge_hflf_anticorrelation",
-    "measure_hflf_tuning", "judge_hflf_tuning",
-    "measure_branch_membership", "judge_branch_membership",
-    "measure_svd_auc", "judge_svd_auc",
-    "measure_pair_sums", "judge_signs", "measure_mirror", "judge_mirror",
-    "measure_car_kernels", "judge_car", "measure_superposition", "judge_superposition",
-    "measure_curve_distribution", "judge_activation_distribution", "judge_sigmas",
-]
+__all__ = ["Claim", "Context", "CLAIMS", "claims", "Result", "VerifyReport", "run", "report", "main"]

@@ -2,7 +2,7 @@
 
 ``TWIN_ANSWERS[exercise]`` is an answer cell that answers with one call to one of the exercise's twins
 (``shared_utils/_twins.py``); ``HARDCODED[exercise]`` is one that satisfies the exercise's visible
-checks only. The battery (tests/test_grading_pipeline.py) gives every other answer cell a generic
+checks only. The battery (tests/grading/test_grading_pipeline.py) gives every other answer cell a generic
 attempt to switch the checks off (tests/helpers/cheats.py).
 
 Each twin answer is what a student looking for a shortcut would write, and it is *correct*: with the

@@ -10,7 +10,7 @@ import pytest
 from shared_utils.inception.names import Unit, parse_unit
 from shared_utils.explorer.unit_labels import ARTICLE_LABELS, UNLABELLED_ON_PURPOSE, article_label
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCIENCE = ROOT / "docs" / "science.md"
 NOTEBOOKS = sorted([*ROOT.glob("course/*.ipynb"), *ROOT.glob("solutions/*/*.ipynb")])
 LATER_ID = re.compile(r"(?<![\w:])(4[a-e]|5[ab]):(\d+)\b")

@@ -20,13 +20,13 @@ import torch
 from torch import nn
 
 from shared_utils import verify as V
-from shared_utils.verify import reporting as verify_report, values
+from shared_utils.verify import measures as M, reporting as verify_report, values
 from shared_utils._geometry import circular_distance, wrap_degrees
 from shared_utils.inception.names import branch_range
 from shared_utils.stimuli import circle_mask, pixel_coords
 from shared_utils.tuning import TuningCurve, article_curves
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ----------------------------------------------------------------------------- constructed models
@@ -105,45 +105,45 @@ SMALL = dict(angles=tuple(range(0, 360, 6)), radii=(12.0,), size=64)
 
 
 def test_channel_counts_on_the_architecture_and_a_wrong_head(model):
-    counts = V.measure_channel_counts(model)
-    assert V.judge_channel_counts(counts)[1]
+    counts = M.measure_channel_counts(model)
+    assert M.judge_channel_counts(counts)[1]
     wrong = copy.deepcopy(model)
     wrong.softmax2_pre_activation_matmul = nn.Linear(1024, 1000)  # an ImageNet-1k head, not Lucid's 1008
-    text, ok = V.judge_channel_counts(V.measure_channel_counts(wrong))
+    text, ok = M.judge_channel_counts(M.measure_channel_counts(wrong))
     assert not ok and "logits 1000" in text
-    assert not V.judge_channel_counts({**counts, "mixed4a": 512})[1]  # the Caffe GoogLeNet's 4a
+    assert not M.judge_channel_counts({**counts, "mixed4a": 512})[1]  # the Caffe GoogLeNet's 4a
 
 
 def test_branch_ranges_hold_and_a_resized_branch_fails(model, circuits_root):
-    m = V.measure_branch_ranges(model, circuits_root)
-    text, ok = V.judge_branch_ranges(m)
+    m = M.measure_branch_ranges(model, circuits_root)
+    text, ok = M.judge_branch_ranges(m)
     assert ok and "Fig. 5 agrees" in text
     wrong = copy.deepcopy(model)
     wrong.mixed3b_5x5_pre_relu_conv = nn.Conv2d(32, 95, 5)  # one channel fewer: later ranges shift
-    text, ok = V.judge_branch_ranges(V.measure_branch_ranges(wrong, circuits_root))
+    text, ok = M.judge_branch_ranges(M.measure_branch_ranges(wrong, circuits_root))
     assert not ok and "mixed3b_5x5" in text
     bad_figure = {**m, "figure5": {**m["figure5"], "mixed3b_5x5": (320, 416)}}
-    assert not V.judge_branch_ranges(bad_figure)[1]
+    assert not M.judge_branch_ranges(bad_figure)[1]
 
 
 def test_taxonomy_coverage_real_data_and_a_duplicated_unit(circuits_root, tmp_path):
-    assert V.judge_taxonomy_coverage(V.measure_taxonomy_coverage(circuits_root))[1]
+    assert M.judge_taxonomy_coverage(M.measure_taxonomy_coverage(circuits_root))[1]
     tax = tmp_path / "taxonomy"
     tax.mkdir()
     for f in (circuits_root / "taxonomy").glob("*.json"):
         (tax / f.name).write_text(f.read_text())
     text = (tax / "mixed3a.json").read_text()
     (tax / "mixed3a.json").write_text(text.replace('"units": [', '"units": [0, ', 1))  # channel 0 twice
-    text, ok = V.judge_taxonomy_coverage(V.measure_taxonomy_coverage(tmp_path))
+    text, ok = M.judge_taxonomy_coverage(M.measure_taxonomy_coverage(tmp_path))
     assert not ok and "mixed3a: 1 twice" in text
 
 
 def test_sample_accuracy_judge():
-    text, ok = V.judge_sample_accuracy({"top1": 0.70, "top5": 0.886, "n": 1000})
+    text, ok = M.judge_sample_accuracy({"top1": 0.70, "top5": 0.886, "n": 1000})
     assert ok and text.startswith("top-1 70.0 %, top-5 88.6 % on 1000 photos")
-    text, ok = V.judge_sample_accuracy({"top1": 0.001, "top5": 0.006, "n": 1000})
+    text, ok = M.judge_sample_accuracy({"top1": 0.001, "top5": 0.006, "n": 1000})
     assert not ok and "shifted" in text
-    assert not V.judge_sample_accuracy({"top1": 0.3, "top5": 0.49, "n": 100})[1]
+    assert not M.judge_sample_accuracy({"top1": 0.3, "top5": 0.49, "n": 100})[1]
 
 
 def test_sample_accuracy_catches_a_shifted_map(monkeypatch, shared_data):
@@ -160,9 +160,9 @@ def test_sample_accuracy_catches_a_shifted_map(monkeypatch, shared_data):
         logits = 0.01 * torch.randn(len(sample), 1008, generator=torch.Generator().manual_seed(0))
         logits[torch.arange(len(sample)), hot] = 10.0
         monkeypatch.setattr(handbuilt, "predict", lambda model, images, **kw: logits)
-        m = V.measure_sample_accuracy(None, sample, shared_data / "labels")
+        m = M.measure_sample_accuracy(None, sample, shared_data / "labels")
         assert m["n"] == 50 and (m["top1"] == 1.0) == passes
-        assert V.judge_sample_accuracy(m)[1] == passes, (shift, m)
+        assert M.judge_sample_accuracy(m)[1] == passes, (shift, m)
 
 
 def test_sample_accuracy_row_on_the_untrained_model(model, shared_data):
@@ -181,65 +181,65 @@ def test_sample_accuracy_row_on_the_untrained_model(model, shared_data):
 
 
 def test_curve_tuning_judge_on_article_data_and_bumps(circuits_root):
-    assert V.judge_curve_tuning(article_curves("mixed3b", root=circuits_root))[1]
-    text, ok = V.judge_curve_tuning(article_curves("conv2d2", root=circuits_root))  # conv2d2 has echoes
+    assert M.judge_curve_tuning(article_curves("mixed3b", root=circuits_root))[1]
+    text, ok = M.judge_curve_tuning(article_curves("conv2d2", root=circuits_root))  # conv2d2 has echoes
     assert not ok and "180°" in text
-    assert V.judge_curve_tuning([bump_curve(p, unit=f"3b:{i}") for i, p in enumerate(range(0, 360, 36))])[1]
-    assert not V.judge_curve_tuning([bump_curve(40, echo=0.5)])[1]  # a 180° echo
-    assert not V.judge_curve_tuning([bump_curve(40, width=60)])[1]  # too broad: ±90° too high, width > 80
-    assert not V.judge_curve_tuning([bump_curve(40, width=4)])[1]  # width < 20
+    assert M.judge_curve_tuning([bump_curve(p, unit=f"3b:{i}") for i, p in enumerate(range(0, 360, 36))])[1]
+    assert not M.judge_curve_tuning([bump_curve(40, echo=0.5)])[1]  # a 180° echo
+    assert not M.judge_curve_tuning([bump_curve(40, width=60)])[1]  # too broad: ±90° too high, width > 80
+    assert not M.judge_curve_tuning([bump_curve(40, width=4)])[1]  # width < 20
     silent = TuningCurve(torch.arange(0, 360, 2.0), torch.zeros(180), unit="3b:1", source="test")
-    assert "silent" in V.judge_curve_tuning([silent])[0]
+    assert "silent" in M.judge_curve_tuning([silent])[0]
 
 
 def test_article_peaks_match_the_science_doc(circuits_root):
-    assert V.measure_article_peaks("mixed3b", circuits_root) == values.ARTICLE_PEAKS_3B
+    assert M.measure_article_peaks("mixed3b", circuits_root) == values.ARTICLE_PEAKS_3B
 
 
 def test_curve_order_judge_allows_offset_and_reflection_only():
     ref = values.ARTICLE_PEAKS_3B
-    assert V.judge_curve_order(dict(ref))[1]
+    assert M.judge_curve_order(dict(ref))[1]
     shifted = {u: (p + 123.0) % 360 for u, p in ref.items()}
-    assert V.judge_curve_order(shifted)[1]
+    assert M.judge_curve_order(shifted)[1]
     mirrored = {u: (77.0 - p) % 360 for u, p in ref.items()}
-    text, ok = V.judge_curve_order(mirrored)
+    text, ok = M.judge_curve_order(mirrored)
     assert ok and "mirrored" in text
     swapped = dict(shifted)
     swapped[379], swapped[342] = shifted[342], shifted[379]
-    text, ok = V.judge_curve_order(swapped)
+    text, ok = M.judge_curve_order(swapped)
     assert not ok and "differs" in text
     off = dict(shifted)
     off[330] = (off[330] + 20.0) % 360  # order kept (neighbours 35 and 36 deg away) but 18 deg off the fit
-    assert not V.judge_curve_order(off)[1]
-    assert not V.judge_curve_order({u: p for u, p in ref.items() if u != 379})[1]
+    assert not M.judge_curve_order(off)[1]
+    assert not M.judge_curve_order({u: p for u, p in ref.items() if u != 379})[1]
 
 
 def test_b4_b5_on_a_model_with_hand_tuned_curve_units(model):
     # the model's convention: mirrored and offset from the article's (science.md §14)
     prefs = {u: (40.0 - p) % 360 for u, p in values.ARTICLE_PEAKS_3B.items()}
-    good = V.measure_curve_tuning(hooked_curve_model(model, prefs), **SMALL)
-    text, ok = V.judge_curve_tuning(good)
+    good = M.measure_curve_tuning(hooked_curve_model(model, prefs), **SMALL)
+    text, ok = M.judge_curve_tuning(good)
     assert ok, text
-    text, ok = V.judge_curve_order(V.preferred_angles(good))
+    text, ok = M.judge_curve_order(M.preferred_angles(good))
     assert ok and "mirrored" in text, text
 
-    echoing = V.measure_curve_tuning(hooked_curve_model(model, prefs, echo=0.6), **SMALL)
-    assert not V.judge_curve_tuning(echoing)[1]
+    echoing = M.measure_curve_tuning(hooked_curve_model(model, prefs, echo=0.6), **SMALL)
+    assert not M.judge_curve_tuning(echoing)[1]
     swapped = dict(prefs)
     swapped[379], swapped[342] = prefs[342], prefs[379]
-    shuffled = V.measure_curve_tuning(hooked_curve_model(model, swapped), **SMALL)
-    assert V.judge_curve_tuning(shuffled)[1]  # still clean tuning ...
-    assert not V.judge_curve_order(V.preferred_angles(shuffled))[1]  # ... in the wrong order
+    shuffled = M.measure_curve_tuning(hooked_curve_model(model, swapped), **SMALL)
+    assert M.judge_curve_tuning(shuffled)[1]  # still clean tuning ...
+    assert not M.judge_curve_order(M.preferred_angles(shuffled))[1]  # ... in the wrong order
 
 
 def test_echo_depth_on_article_data_and_constructed_medians(circuits_root):
-    medians = V.measure_article_echoes(circuits_root)
-    assert V.judge_echo_depth(medians, values.ARTICLE_ECHO_MEDIANS)[1]
-    assert not V.judge_echo_depth({"conv2d2": 0.1, "mixed3a": 0.22, "mixed3b": 0.01})[1]
-    assert not V.judge_echo_depth({**medians, "mixed3a": 0.30}, values.ARTICLE_ECHO_MEDIANS)[1]  # order kept, value off
-    assert V.judge_echo_depth({"conv2d2": 0.5, "mixed3a": 0.3, "mixed3b": 0.05}, last_max=0.1)[1]
-    assert not V.judge_echo_depth({"conv2d2": 0.5, "mixed3a": 0.3, "mixed3b": 0.2}, last_max=0.1)[1]
-    assert not V.judge_echo_depth({"conv2d2": 0.5, "mixed3a": float("nan"), "mixed3b": 0.0})[1]
+    medians = M.measure_article_echoes(circuits_root)
+    assert M.judge_echo_depth(medians, values.ARTICLE_ECHO_MEDIANS)[1]
+    assert not M.judge_echo_depth({"conv2d2": 0.1, "mixed3a": 0.22, "mixed3b": 0.01})[1]
+    assert not M.judge_echo_depth({**medians, "mixed3a": 0.30}, values.ARTICLE_ECHO_MEDIANS)[1]  # order kept, value off
+    assert M.judge_echo_depth({"conv2d2": 0.5, "mixed3a": 0.3, "mixed3b": 0.05}, last_max=0.1)[1]
+    assert not M.judge_echo_depth({"conv2d2": 0.5, "mixed3a": 0.3, "mixed3b": 0.2}, last_max=0.1)[1]
+    assert not M.judge_echo_depth({"conv2d2": 0.5, "mixed3a": float("nan"), "mixed3b": 0.0})[1]
 
 
 def test_activation_distribution_judge():
@@ -247,21 +247,21 @@ def test_activation_distribution_judge():
     neg = torch.randn(8900, generator=g, dtype=torch.float64) * 150 - 350
     neg = neg.clamp(max=-1)
     pos = torch.empty(1100, dtype=torch.float64).exponential_(1 / 120.0, generator=g)
-    text, ok = V.judge_activation_distribution(torch.cat([neg, pos]))
+    text, ok = M.judge_activation_distribution(torch.cat([neg, pos]))
     assert ok, text
     uniform_tail = torch.rand(1100, generator=g, dtype=torch.float64) * 500
-    assert not V.judge_activation_distribution(torch.cat([neg, uniform_tail]))[1]  # flat log-density
+    assert not M.judge_activation_distribution(torch.cat([neg, uniform_tail]))[1]  # flat log-density
     more = torch.empty(1100, dtype=torch.float64).exponential_(1 / 120.0, generator=g)
-    text, ok = V.judge_activation_distribution(torch.cat([neg[:5000], pos, more]))
+    text, ok = M.judge_activation_distribution(torch.cat([neg[:5000], pos, more]))
     assert not ok and "30.6 %" in text  # exponential, but positive too often
-    text, ok = V.judge_activation_distribution(torch.cat([neg, pos * 40]))
+    text, ok = M.judge_activation_distribution(torch.cat([neg, pos * 40]))
     assert not ok and "positive 11.0 %" in text and "mean -" not in text  # a tail so large the mean is > 0
 
 
 def test_sigma_judge():
     stats = {u: (-200.0, 150.0) for u in range(3)}
-    assert V.judge_sigmas({0: 2000.0, 1: 1800.0, 2: 1500.0}, stats)[1]
-    assert not V.judge_sigmas({0: 300.0, 1: 200.0, 2: 100.0}, stats)[1]
+    assert M.judge_sigmas({0: 2000.0, 1: 1800.0, 2: 1500.0}, stats)[1]
+    assert not M.judge_sigmas({0: 300.0, 1: 200.0, 2: 100.0}, stats)[1]
 
 
 # ----------------------------------------------------------------------------- C. curve circuit
@@ -270,55 +270,55 @@ def test_sigma_judge():
 def test_curve_pair_signs_on_planted_models(model):
     sources = sorted({s for s, _ in values.CURVE_PAIRS})
     m = plant(model, "mixed3b_5x5", sources, signed(values.CURVE_PAIRS, 5))
-    sums = V.measure_curve_weights(m)
-    text, ok = V.judge_curve_pairs(sums)
+    sums = M.measure_curve_weights(m)
+    text, ok = M.judge_curve_pairs(sums)
     assert ok, text
     assert sums[(147, 379)] == pytest.approx(0.1 * 25, rel=1e-4)  # exactly the planted kernel
     flipped = plant(model, "mixed3b_5x5", sources, signed(values.CURVE_PAIRS, 5, flip=True))
-    text, ok = V.judge_curve_pairs(V.measure_curve_weights(flipped))
+    text, ok = M.judge_curve_pairs(M.measure_curve_weights(flipped))
     assert not ok and "0/8" in text
 
 
 def test_best_input_judge_with_article_peaks(circuits_root):
-    p3a = V.measure_article_peaks("mixed3a", circuits_root)
-    p3b = V.measure_article_peaks("mixed3b", circuits_root)
+    p3a = M.measure_article_peaks("mixed3a", circuits_root)
+    p3b = M.measure_article_peaks("mixed3b", circuits_root)
     near = {(s, d): 1.0 - float(circular_distance(p3a[s], p3b[d])) / 180.0 for s in p3a for d in p3b}
-    text, ok = V.judge_best_input(near, p3a, p3b)
+    text, ok = M.judge_best_input(near, p3a, p3b)
     assert ok, text
     far = {(s, d): float(circular_distance(p3a[s], p3b[d])) / 180.0 for s in p3a for d in p3b}  # opposite curves win
-    assert not V.judge_best_input(far, p3a, p3b)[1]
+    assert not M.judge_best_input(far, p3a, p3b)[1]
     negative = {k: v - 2.0 for k, v in near.items()}  # right unit, but no positive input at all
-    assert not V.judge_best_input(negative, p3a, p3b)[1]
+    assert not M.judge_best_input(negative, p3a, p3b)[1]
 
 
 def test_echo_edit_judge_and_measurement_runs(model):
     base = {u: 0.01 for u in values.CURVES_3B}
-    assert V.judge_echo_edit({"baseline": base, "edited": {**base, 385: 0.62, 324: 0.59, 330: 0.4}})[1]
-    assert not V.judge_echo_edit({"baseline": base, "edited": {**base, 385: 0.62, 324: 0.59}})[1]
+    assert M.judge_echo_edit({"baseline": base, "edited": {**base, 385: 0.62, 324: 0.59, 330: 0.4}})[1]
+    assert not M.judge_echo_edit({"baseline": base, "edited": {**base, 385: 0.62, 324: 0.59}})[1]
     both = {**base, 385: 0.62, 324: 0.59, 330: 0.4}
-    assert not V.judge_echo_edit({"baseline": both, "edited": both})[1]  # the echoes were there before the edit
-    m = V.measure_echo_edit(model, angles=tuple(range(0, 360, 30)), radii=(12.0,), size=64)
+    assert not M.judge_echo_edit({"baseline": both, "edited": both})[1]  # the echoes were there before the edit
+    m = M.measure_echo_edit(model, angles=tuple(range(0, 360, 30)), radii=(12.0,), size=64)
     assert set(m) == {"baseline", "edited"} and set(m["edited"]) == set(values.CURVES_3B)
 
 
 def test_aann_real_data_and_a_random_network(circuits_root, tmp_path):
-    text, ok = V.judge_aann(V.measure_aann(circuits_root))
+    text, ok = M.judge_aann(M.measure_aann(circuits_root))
     assert ok and "minimum at 180°" in text
     rnd = torch.randn(42, 42, 5, 5, generator=torch.Generator().manual_seed(1))
     (tmp_path / "curve_circuits").mkdir()
     (tmp_path / "curve_circuits" / "aann_weights_3a_to_3b.json").write_text(f'{{"weights": {rnd.tolist()}}}')
-    assert not V.judge_aann(V.measure_aann(tmp_path))[1]
+    assert not M.judge_aann(M.measure_aann(tmp_path))[1]
     m = {"offsets": [0.0, 90.0, 180.0, 270.0], "profile": [5.0, -8.0, 0.0, -8.0], "r2": 1.0}
-    assert not V.judge_aann(m)[1]  # minimum at ±90°, not 180°
+    assert not M.judge_aann(m)[1]  # minimum at ±90°, not 180°
 
 
 # ----------------------------------------------------------------------------- D. high-low frequency
 
 
 def test_hflf_branches_real_data_and_an_outsider(circuits_root):
-    m = V.measure_hflf_branches(circuits_root)
-    assert V.judge_hflf_branches(m)[1]
-    assert not V.judge_hflf_branches({**m, 200: "mixed3a_5x5"})[1]
+    m = M.measure_hflf_branches(circuits_root)
+    assert M.judge_hflf_branches(m)[1]
+    assert not M.judge_hflf_branches({**m, 200: "mixed3a_5x5"})[1]
 
 
 def _plant_hflf(model: nn.Module, hf: tuple, lf: tuple, *, anti: bool = True) -> nn.Module:
@@ -345,15 +345,15 @@ def _plant_hflf(model: nn.Module, hf: tuple, lf: tuple, *, anti: bool = True) ->
 
 
 def test_hflf_nmf_on_planted_models(model):
-    good = V.measure_hflf_nmf(_plant_hflf(model, values.HF_FACTOR, values.LF_FACTOR))
-    text, ok = V.judge_hflf_factors(good)
+    good = M.measure_hflf_nmf(_plant_hflf(model, values.HF_FACTOR, values.LF_FACTOR))
+    text, ok = M.judge_hflf_factors(good)
     assert ok and "5/5 with HF, 5/5 with LF" in text, text
-    assert V.judge_hflf_anticorrelation(good)[1]
-    wrong = V.measure_hflf_nmf(_plant_hflf(model, (1, 2, 3, 4, 5), values.LF_FACTOR))
-    assert not V.judge_hflf_factors(wrong)[1]
-    uncorrelated = V.measure_hflf_nmf(_plant_hflf(model, values.HF_FACTOR, values.LF_FACTOR, anti=False))
-    assert V.judge_hflf_factors(uncorrelated)[1]
-    assert not V.judge_hflf_anticorrelation(uncorrelated)[1]
+    assert M.judge_hflf_anticorrelation(good)[1]
+    wrong = M.measure_hflf_nmf(_plant_hflf(model, (1, 2, 3, 4, 5), values.LF_FACTOR))
+    assert not M.judge_hflf_factors(wrong)[1]
+    uncorrelated = M.measure_hflf_nmf(_plant_hflf(model, values.HF_FACTOR, values.LF_FACTOR, anti=False))
+    assert M.judge_hflf_factors(uncorrelated)[1]
+    assert not M.judge_hflf_anticorrelation(uncorrelated)[1]
 
 
 def test_hflf_tuning_judge():
@@ -363,11 +363,11 @@ def test_hflf_tuning_judge():
         return torch.cos(torch.deg2rad(a - p)).clamp(min=0) ** 2
 
     spread = [TuningCurve(a, one_sided(24.0 * i), unit=f"3a:{u}", source="t") for i, u in enumerate(values.HF_LF_3A)]
-    assert V.judge_hflf_tuning(spread)[1]
+    assert M.judge_hflf_tuning(spread)[1]
     two_sided = [TuningCurve(a, torch.cos(torch.deg2rad(a - 24.0 * i)) ** 2, unit="3a:0", source="t") for i in range(15)]
-    assert not V.judge_hflf_tuning(two_sided)[1]
+    assert not M.judge_hflf_tuning(two_sided)[1]
     clustered = [TuningCurve(a, one_sided(4.0 * i), unit="3a:0", source="t") for i in range(15)]
-    text, ok = V.judge_hflf_tuning(clustered)
+    text, ok = M.judge_hflf_tuning(clustered)
     assert not ok and "gap" in text
 
 
@@ -375,27 +375,27 @@ def test_hflf_tuning_judge():
 
 
 def test_branch_membership_real_data_and_constructed(circuits_root):
-    m = V.measure_branch_membership(circuits_root)
-    text, ok = V.judge_branch_membership(m["bw"], values.BW_P, n=9)
+    m = M.measure_branch_membership(circuits_root)
+    text, ok = M.judge_branch_membership(m["bw"], values.BW_P, n=9)
     assert ok and "9/9" in text
-    assert V.judge_branch_membership(m["curves"], values.CURVES_P, n=30)[1]
+    assert M.judge_branch_membership(m["curves"], values.CURVES_P, n=30)[1]
     moved = {**m["bw"], "units": m["bw"]["units"][:-1] + [100]}
-    assert not V.judge_branch_membership(moved, values.BW_P, n=9)[1]
-    assert not V.judge_branch_membership(m["bw"], 1e-7, n=9)[1]  # a p-value the formula does not give
+    assert not M.judge_branch_membership(moved, values.BW_P, n=9)[1]
+    assert not M.judge_branch_membership(m["bw"], 1e-7, n=9)[1]  # a p-value the formula does not give
     exact = math.comb(32, 9) / math.comb(256, 9)
-    assert V.judge_branch_membership(m["bw"], exact, n=9)[1]
+    assert M.judge_branch_membership(m["bw"], exact, n=9)[1]
 
 
 def test_svd_auc_judge(model, circuits_root):
     labels = ["Color Contrast"] * 10 + ["Gabor Filters"] * 10 + ["Other Units"] * 4
     separated = {"sv0": [1.0] * 10 + [0.0] * 10 + [0.5] * 4, "pca0": [0.0] * 24, "labels": labels}
-    text, ok = V.judge_svd_auc(separated)
+    text, ok = M.judge_svd_auc(separated)
     assert ok and "AUC 1.00" in text
     reversed_ = {**separated, "sv0": [0.0] * 10 + [1.0] * 10 + [0.5] * 4}  # a singular vector's sign is arbitrary
-    assert V.judge_svd_auc(reversed_)[1]
+    assert M.judge_svd_auc(reversed_)[1]
     mixed = {**separated, "sv0": [float(i % 2) for i in range(24)]}
-    assert not V.judge_svd_auc(mixed)[1]
-    m = V.measure_svd_auc(model, circuits_root)
+    assert not M.judge_svd_auc(mixed)[1]
+    m = M.measure_svd_auc(model, circuits_root)
     assert len(m["sv0"]) == len(m["labels"]) == 64
 
 
@@ -410,21 +410,21 @@ def _pairs(d: dict) -> tuple[list[int], dict]:
 def test_dog_fur_to_heads_through_maxpool4(model):
     sources, pairs = _pairs(values.DOG_3B_4A)
     good = plant(model, "mixed4a_3x3", sources, signed(pairs, 3))  # mixed4a reads maxpool4
-    text, ok = V.judge_signs(V.measure_pair_sums(good, values.DOG_3B_4A, via="maxpool4"), values.DOG_3B_4A)
+    text, ok = M.judge_signs(M.measure_pair_sums(good, values.DOG_3B_4A, via="maxpool4"), values.DOG_3B_4A)
     assert ok and "8/8" in text, text
     bad = plant(model, "mixed4a_3x3", sources, signed(pairs, 3, flip=True))
-    assert not V.judge_signs(V.measure_pair_sums(bad, values.DOG_3B_4A, via="maxpool4"), values.DOG_3B_4A)[1]
+    assert not M.judge_signs(M.measure_pair_sums(bad, values.DOG_3B_4A, via="maxpool4"), values.DOG_3B_4A)[1]
 
 
 def test_dog_heads_to_head_neck_and_union(model):
     sources, pairs = _pairs({**values.DOG_4A_4B, **values.DOG_UNION})
     good = plant(model, "mixed4b_5x5", sources, signed(pairs, 5))
-    assert V.judge_signs(V.measure_pair_sums(good, values.DOG_4A_4B), values.DOG_4A_4B)[1]
-    assert V.judge_signs(V.measure_pair_sums(good, values.DOG_UNION), values.DOG_UNION)[1]
+    assert M.judge_signs(M.measure_pair_sums(good, values.DOG_4A_4B), values.DOG_4A_4B)[1]
+    assert M.judge_signs(M.measure_pair_sums(good, values.DOG_UNION), values.DOG_UNION)[1]
     one_off = dict(pairs)
     one_off[(235, 418)] = -1
     bad = plant(model, "mixed4b_5x5", sources, signed(one_off, 5))
-    text, ok = V.judge_signs(V.measure_pair_sums(bad, values.DOG_UNION), values.DOG_UNION)
+    text, ok = M.judge_signs(M.measure_pair_sums(bad, values.DOG_UNION), values.DOG_UNION)
     assert not ok and "3/4" in text and "4a:235" in text
 
 
@@ -433,10 +433,10 @@ def test_mirror_pair_kernels(model):
     p = torch.zeros(5, 5)
     p[0, 0], p[1, 0], p[2, 1], p[4, 3] = 1.0, 0.8, 0.5, -0.3  # asymmetric left-right
     mirrored = plant(model, "mixed4b_5x5", [ch(a), ch(b)], {(ch(a), ch(dst)): p, (ch(b), ch(dst)): p.flip(-1)})
-    text, ok = V.judge_mirror(V.measure_mirror(mirrored))
+    text, ok = M.judge_mirror(M.measure_mirror(mirrored))
     assert ok and "mirrored +1.00" in text
     same = plant(model, "mixed4b_5x5", [ch(a), ch(b)], {(ch(a), ch(dst)): p, (ch(b), ch(dst)): p})
-    assert not V.judge_mirror(V.measure_mirror(same))[1]
+    assert not M.judge_mirror(M.measure_mirror(same))[1]
 
 
 def test_car_kernels(model):
@@ -447,10 +447,10 @@ def test_car_kernels(model):
     srcs = [ch(s) for s in values.CAR_INPUTS]
     d = ch(values.CAR_UNIT)
     good = plant(model, "mixed4c_5x5", srcs, {(srcs[0], d): top, (srcs[1], d): -top, (srcs[2], d): body})
-    text, ok = V.judge_car(V.measure_car_kernels(good))
+    text, ok = M.judge_car(M.measure_car_kernels(good))
     assert ok, text
     swapped = plant(model, "mixed4c_5x5", srcs, {(srcs[0], d): -top, (srcs[1], d): top, (srcs[2], d): -body})
-    text, ok = V.judge_car(V.measure_car_kernels(swapped))
+    text, ok = M.judge_car(M.measure_car_kernels(swapped))
     assert not ok and "windows, wheels, body" in text
 
 
@@ -461,10 +461,10 @@ def test_superposition_rank(model):
         m = plant(model, "mixed4d_3x3", [src], {(src, 241): sign * torch.ones(3, 3), (src, 277): sign * torch.ones(3, 3)})
         return plant(m, "mixed4d_5x5", [src], {(src, 417): sign * torch.ones(5, 5)})
 
-    m = V.measure_superposition(planted(1.0))
-    assert V.judge_superposition(m)[1] and all(r == 1 for r, _ in m.values())
-    m = V.measure_superposition(planted(-1.0))
-    assert not V.judge_superposition(m)[1] and all(r > 400 for r, _ in m.values())
+    m = M.measure_superposition(planted(1.0))
+    assert M.judge_superposition(m)[1] and all(r == 1 for r, _ in m.values())
+    m = M.measure_superposition(planted(-1.0))
+    assert not M.judge_superposition(m)[1] and all(r > 400 for r, _ in m.values())
 
 
 # ----------------------------------------------------------------------------- running, reporting, CLI

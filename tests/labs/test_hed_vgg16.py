@@ -189,7 +189,7 @@ def test_receptive_fields_and_top_patches(trained: hv.HedVGG16) -> None:
 
 
 def _grade_cell(grade_id: str) -> str:
-    nb = json.loads((Path(__file__).resolve().parents[1] / "solutions" / "lab10_universality" /
+    nb = json.loads((Path(__file__).resolve().parents[2] / "solutions" / "lab10_universality" /
                      "lab10_universality.ipynb").read_text())
     for cell in nb["cells"]:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:

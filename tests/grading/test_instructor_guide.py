@@ -7,7 +7,7 @@ read the file names of their downloads. Every ``run.py grade`` command in the gu
 Kubernetes manifest's folded arguments, the Slurm script) parses with the grading command's own
 parser, names a real lab, and gives a valid ``--shard``; the scheduler recipes agree with their
 shard counts (an Indexed Job's ``completions``, a Slurm ``--array``). About 25 s: nothing is graded
-here; tests/test_grade_command.py runs the sharded grading and the merge themselves.
+here; tests/grading/test_grade_command.py runs the sharded grading and the merge themselves.
 """
 from __future__ import annotations
 

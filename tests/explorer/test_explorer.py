@@ -1,7 +1,7 @@
 """The neuron explorer without a browser: navigation, errors, panels, caching, background work.
 
 Widgets are driven the way the front end drives them (setting ``value``, ``Button.click()``), so
-the callbacks are the ones a student's clicks run. tests/test_browser.py::test_neuron_explorer
+the callbacks are the ones a student's clicks run. tests/course/test_browser.py::test_neuron_explorer
 checks the same widget in a real JupyterLab.
 """
 from __future__ import annotations

@@ -46,7 +46,7 @@ try:
 except ImportError:  # the browser_context fixture reports it (skip here, fail on CI)
     PlaywrightTimeout = TimeoutError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
 #: What the browser opens (paths relative to the repository). Add notebooks that show widgets here.
@@ -179,7 +179,7 @@ def _smoke_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.cells = [
-        nbformat.v4.new_markdown_cell("# Widgets smoke test (made by tests/test_browser.py)"),
+        nbformat.v4.new_markdown_cell("# Widgets smoke test (made by tests/course/test_browser.py)"),
         nbformat.v4.new_code_cell("import sys\nprint(sys.prefix)"),
         nbformat.v4.new_code_cell(
             "import ipywidgets as widgets\n"

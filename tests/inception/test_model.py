@@ -1,7 +1,6 @@
 """Model loading: real-weights path (cache, hash check, clear offline error), untrained stand-in, preprocessing."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -123,17 +122,6 @@ def test_redirected_relu_is_off_by_default() -> None:
     assert isinstance(plain.conv2d0, helper_layers.ReluLayer)
     redirected = m.load_inceptionv1("untrained", redirected_relu=True)
     assert isinstance(redirected.conv2d0, helper_layers.RedirectedReluLayer)
-
-
-def test_device_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared_utils.device import get_device
-
-    monkeypatch.setenv("ZOOM_IN_DEVICE", "cpu")
-    assert get_device().type == "cpu"
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="no CUDA GPU"):
-            get_device("cuda")
-    assert os.environ["ZOOM_IN_DEVICE"] == "cpu"
 
 
 # ----------------------------------------------------------------------------- files that are not InceptionV1's weights

@@ -1,5 +1,5 @@
 """Every notebook is clean and has the course header rendered from tools/course.py; the Colab set-up
-cell behaves. (Lectures and labs run top to bottom in tests/test_colab_like.py.)"""
+cell behaves. (Lectures and labs run top to bottom in tests/course/test_colab_like.py.)"""
 from __future__ import annotations
 
 import json
@@ -102,4 +102,4 @@ def test_colab_setup_cell(monkeypatch: pytest.MonkeyPatch, colab: bool, grading:
         assert not any(part.startswith(("torch", "torchvision")) for part in cmd), "never reinstall Colab's torch"
 
 
-# Lectures run top to bottom in tests/test_colab_like.py, from the installed wheel as on Colab.
+# Lectures run top to bottom in tests/course/test_colab_like.py, from the installed wheel as on Colab.

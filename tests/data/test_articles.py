@@ -113,7 +113,7 @@ def test_manifest_is_compact_and_ships_with_the_package() -> None:
     path = package / "manifests" / "articles.json"
     assert path.stat().st_size < 200_000
     text = (package.parent / "pyproject.toml").read_text()
-    assert '"manifests/*"' in text  # package data: the wheel holds it (tests/test_packaging.py checks the wheel)
+    assert '"manifests/*"' in text  # package data: the wheel holds it (tests/course/test_packaging.py checks the wheel)
 
 
 def test_missing_or_damaged_manifest_says_the_install_is_incomplete(monkeypatch, tmp_path: Path) -> None:
