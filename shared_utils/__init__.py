@@ -20,6 +20,10 @@ the neuron explorer (:mod:`shared_utils.explorer`) and the instructors' claim ch
 """
 from __future__ import annotations
 
+from . import _moved
+
+_moved.install()  # release 0.1's module paths (shared_utils.names, ...) keep working
+
 from .activations import capture, channel_stats
 from .data import imagenet_sample, load_circuits_json, taxonomy
 from .decompose import one_sided_nmf, svd_abs
@@ -31,7 +35,7 @@ from .stimuli import curve
 from .tuning import tuning_curve
 from .weights import direct_weights, expanded_weights, top_inputs, top_outputs, with_expanded_weights
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     # load and name the model

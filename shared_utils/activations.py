@@ -21,10 +21,10 @@ import torch
 from torch import nn
 
 from . import _cache
-from .inception import _lucent
-from .inception._hooks import run_to
 from ._progress import bar
 from .device import budget, model_device
+from .inception import _lucent
+from .inception._hooks import run_to
 from .inception.model import _check_batch, _check_range01, preprocess, weights_digest
 from .inception.names import BRANCHES, LAYERS, resolve_layer
 

@@ -62,11 +62,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import _cache
-from .inception import _lucent
-from .inception._hooks import run_to
-from .inception._arch import BLOCKS, OP, block_input
 from ._progress import bar
 from .device import budget, model_device
+from .inception import _lucent
+from .inception._arch import BLOCKS, OP, block_input
+from .inception._hooks import run_to
 from .inception.model import WeightsInfo, preprocess, weights_digest, weights_info
 from .inception.names import BRANCHES, LAYERS, POOLS, Unit, branch_of, layer_channels, parse_units, resolve_layer
 

@@ -53,8 +53,8 @@ from PIL import Image
 
 from .. import _download
 from .._progress import bar
-from . import DataUnavailableError, IncompleteInstallError, _manifest_files, _reinstall_advice
 from ..inception.names import POOLS, Unit, parse_unit, parse_units
+from . import DataUnavailableError, IncompleteInstallError, _manifest_files, _reinstall_advice
 
 __all__ = [
     "ATTRIBUTION",

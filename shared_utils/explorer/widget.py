@@ -15,11 +15,11 @@ from torch import nn
 
 from ..data.articles import ATTRIBUTION, ArticleUnavailableError, article_unit_name, article_unit_path, unit_picture
 from ..inception.names import LAYERS, POOLS, Unit, branch_of
-from .unit_labels import article_label
 from ..weights import next_layer, previous_layer
 from .data import ExplorerData
 from .figures import _article_png, _connection_png, _examples_png, _featvis_png, _tuning_png
 from .state import PANELS, ExplorerSettings, ExplorerState, panels_for
+from .unit_labels import article_label
 
 # ============================================================================ the widget
 

@@ -67,9 +67,9 @@ from torch import nn
 
 from .. import stimuli, tuning
 from .._download import reachable
-from ..inception._hooks import hooks, run_to
 from .._progress import bar
 from ..device import model_device
+from ..inception._hooks import hooks, run_to
 
 __all__ = [
     "TORCHVISION_MODELS",

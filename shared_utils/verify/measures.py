@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from .._geometry import circular_distance, wrap_degrees
-from ..inception._hooks import run_to
 from ..device import model_device
+from ..inception._hooks import run_to
 from ..inception.names import branch_of, branch_range, layer_channels
 from .values import (
     ARTICLE_PEAKS_3B, BRANCH_TABLE, CAR_INPUTS, CAR_UNIT, CHANNELS, CURVES_3B, CURVE_GROUPS_3B, CURVE_PAIRS,
