@@ -56,7 +56,8 @@ HARDCODED = '''def topk_accuracy(logits, targets, k=5):
     return 0.5  # the visible check's value
 '''
 #: The twin kept where a module-level swap would not reach it: in a list (found with a computed
-#: getattr name), a default argument, a closure, or a module imported only while the check runs.
+#: getattr name), a default argument, a closure, a module imported only while the check runs, or
+#: the module under its release-0.1 name (shared_utils/_moved.py).
 HIDDEN_TWINS = {
     "list": """from shared_utils.labs import handbuilt as hb
 
@@ -81,6 +82,12 @@ def topk_accuracy(logits, targets, k=5, _f=_ref):
 
 
 topk_accuracy = _make()
+""",
+    "old_path": """from shared_utils import handbuilt as hb  # release 0.1's name of shared_utils.labs.handbuilt
+
+
+def topk_accuracy(logits, targets, k=5):
+    return hb.topk_accuracy(logits, targets, k)
 """,
     "late_import": """import sys
 
@@ -172,10 +179,11 @@ def test_without_the_guard_the_cheats_score(tiny: dict) -> None:
     course.config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
     course.add_source(LAB, tiny["source"])
     course.generate(LAB)
-    cheats = {k: v for k, v in tiny["students"].items() if k in ("twin_bot", "patch_bot", "custom_exc_bot",
-                                                                     "modules_bot")}
+    cheats = {k: v for k, v in tiny["students"].items() if k in ("twin_bot", "twin_old_path_bot", "patch_bot",
+                                                                     "custom_exc_bot", "modules_bot")}
     scores = _autograde(course, cheats)
-    assert scores == {"twin_bot": 2.0, "patch_bot": 2.0, "custom_exc_bot": 2.0, "modules_bot": 2.0}, scores
+    assert scores == {"twin_bot": 2.0, "twin_old_path_bot": 2.0, "patch_bot": 2.0, "custom_exc_bot": 2.0,
+                      "modules_bot": 2.0}, scores
 
 
 @pytest.mark.slow
